@@ -1,0 +1,176 @@
+/**
+ * Stage `sample`: one synthetic latent per mode of each class, with classifier-free
+ * guidance and MGD3 mode guidance (or plain sampling, or D4M-style prototype
+ * initialisation), read from and written to the store.
+ *
+ * Input: a modes artifact (from `discover`), one shard per class with `modes` [k, C, H, W]
+ * and metadata `class` (model class id) and `name`. Output: an artifact with one shard per
+ * class holding `latents` [k, C, H, W]. Sample i of class c is drawn with its own generator
+ * `Rng.from(seed, c, i)`, so results do not depend on batch size or sharding.
+ *
+ * @module
+ */
+import type { Store } from "./store.ts";
+import type { Denoiser } from "./diffusion/denoiser.ts";
+import { sampleBatch, type SampleRequest, type VarianceType } from "./diffusion/sampler.ts";
+import {
+  DIT_TRAIN_STEPS,
+  GaussianSchedule,
+  linearBetas,
+  spaceTimesteps,
+} from "./diffusion/schedule.ts";
+import type { ModeGuidance } from "./guidance.ts";
+import { Rng } from "./random.ts";
+import { ALL, type Shard } from "./shard.ts";
+import { createProgress } from "./progress.ts";
+
+/** Options of {@link sample}; every default is written out in {@link SAMPLE_DEFAULTS}. */
+export interface SampleOptions {
+  /** Modes artifact to read (written by `discover`). */
+  modes: string;
+  /** Artifact to write. */
+  out: string;
+  /** Identifies the denoiser (checkpoint path and config) in the artifact's provenance. */
+  model: string;
+  /** "ddpm" (the paper's main sampler) or "ddim" (Table 6). */
+  method: "ddpm" | "ddim";
+  /** Respaced steps: 50 (SPEC section 2, DiT `space_timesteps(1000, "50")`). */
+  steps: number;
+  /** Training steps of the model's schedule: 1000, linear betas 1e-4..0.02 (SPEC section 2). */
+  trainSteps: number;
+  /** Classifier-free guidance scale 4.0 (SPEC section 2). */
+  cfgScale: number;
+  /** 3 reproduces DiT-XL/2's `forward_with_cfg`; "all" guides every latent channel. */
+  cfgChannels: number | "all";
+  /** DDPM variance: learned range for DiT (learn_sigma), fixed for models without it. */
+  variance: VarianceType;
+  /** Mode guidance, lambda 0.1 (App. F) and t_stop 25 (App. A); null = unguided DiT baseline. */
+  guidance: ModeGuidance | null;
+  /** D4M-style prototype initialisation strength (0.7, SPEC section 3), or null. */
+  strength: number | null;
+  /** Seed of the generated dataset (paper: 0, 1, 2). */
+  seed: number;
+  /** Samples per network call (does not change results). */
+  batchSize: number;
+  /** Classes handled by this worker. */
+  shard: Shard;
+  /** Replace an artifact made with other options. */
+  overwrite: boolean;
+}
+
+/** The paper's settings for the options that have one (SPEC section 2). */
+export const SAMPLE_DEFAULTS = {
+  method: "ddpm",
+  steps: 50,
+  trainSteps: DIT_TRAIN_STEPS,
+  cfgScale: 4.0,
+  cfgChannels: 3,
+  variance: "learned_range",
+  guidance: { lambda: 0.1, tStop: 25 },
+  strength: null,
+  seed: 0,
+  batchSize: 8,
+  shard: ALL,
+  overwrite: false,
+} as const satisfies Partial<SampleOptions>;
+
+/** What {@link sample} did. */
+export interface SampleReport {
+  artifact: string;
+  written: string[];
+  skipped: string[];
+  seconds: number;
+}
+
+/**
+ * Runs the sampling stage over every class shard of the modes artifact that belongs to
+ * this worker; finished class shards are skipped.
+ *
+ * @example
+ * ```ts
+ * import { SAMPLE_DEFAULTS, sample } from "./sample.ts";
+ * const report = await sample(store, dit, {
+ *   ...SAMPLE_DEFAULTS, modes: "modes/imagenette-ipc10", out: "samples/mgd3-ipc10-s0",
+ *   model: "DiT-XL-2-256x256.pt",
+ * });
+ * ```
+ */
+export async function sample(
+  store: Store,
+  model: Denoiser,
+  o: SampleOptions,
+): Promise<SampleReport> {
+  const start = performance.now();
+  const modes = await store.open(o.modes);
+  const { shard, batchSize, overwrite, ...identity } = o;
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
+    throw new RangeError(`--batch-size must be >= 1, got ${batchSize}`);
+  }
+  const out = await store.artifact(o.out, {
+    kind: "samples",
+    options: { ...identity, modesKey: modes.manifest.key },
+    seed: o.seed,
+    overwrite,
+  });
+  const schedule = GaussianSchedule.fromBetas(linearBetas(o.trainSteps)).respace(
+    spaceTimesteps(o.trainSteps, String(o.steps)),
+  );
+  const classShards = await modes.shards();
+  const mine = classShards.filter((_, j) => j % shard.count === shard.index);
+  const report: SampleReport = { artifact: o.out, written: [], skipped: [], seconds: 0 };
+  const D = model.latentShape.reduce((a, b) => a * b, 1);
+  for (const name of mine) {
+    if (await out.hasShard(name)) {
+      report.skipped.push(name);
+      continue;
+    }
+    const { tensors, metadata } = await modes.readShard(name);
+    const m = tensors.get("modes");
+    if (!m) throw new Error(`${modes.shardPath(name)} has no 'modes' tensor`);
+    const [k, ...latent] = m.shape;
+    if (latent.join() !== model.latentShape.join()) {
+      throw new RangeError(
+        `Modes in ${
+          modes.shardPath(name)
+        } are [${latent}] latents; the model takes [${model.latentShape}]`,
+      );
+    }
+    const classId = Number(metadata.class);
+    const values = m.data as Float32Array;
+    const result = new Float32Array(k * D);
+    const stepsRun = o.strength !== null ? Math.floor(o.steps * o.strength) : o.steps;
+    const progress = createProgress(`sample ${metadata.name ?? name}`, k * stepsRun);
+    for (let i0 = 0; i0 < k; i0 += batchSize) {
+      const requests: SampleRequest[] = [];
+      for (let i = i0; i < Math.min(k, i0 + batchSize); i++) {
+        const rng = Rng.from(o.seed, classId, i); // per-sample stream: batch- and shard-independent
+        const modeI = values.subarray(i * D, (i + 1) * D);
+        requests.push({
+          classId,
+          mode: modeI,
+          prototype: o.strength !== null ? modeI : undefined,
+          noise: { initial: () => rng.randn(D), step: () => rng.randn(D) },
+        });
+      }
+      const x = await sampleBatch(model, requests, {
+        schedule,
+        method: o.method,
+        cfgScale: o.cfgScale,
+        cfgChannels: o.cfgChannels,
+        variance: o.variance,
+        guidance: o.guidance,
+        strength: o.strength ?? undefined,
+        onStep: () => progress.tick(requests.length),
+      });
+      result.set(x, i0 * D);
+    }
+    progress.done();
+    await out.writeShard(name, { latents: { dtype: "F32", shape: m.shape, data: result } }, {
+      class: String(classId),
+      name: metadata.name ?? name,
+    });
+    report.written.push(name);
+  }
+  report.seconds = (performance.now() - start) / 1000;
+  return report;
+}
