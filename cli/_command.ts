@@ -91,7 +91,7 @@ export function parseCommand(
       `mgd3 ${cmd.name}: ${(e as Error).message.replace(/\. To specify.*$/s, "")}`,
     );
   }
-  const values: FlagValues = { ...parsed.values };
+  const values = { ...parsed.values } as FlagValues;
   if (values.help) return { values, positionals: parsed.positionals };
   for (const [name, f] of Object.entries(flags)) {
     if (values[name] === undefined && f.default !== undefined) values[name] = f.default;
