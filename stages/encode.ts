@@ -1,0 +1,162 @@
+/**
+ * Stage `encode`: every training image of each class -> its latent (SPEC section 1 step 1).
+ * Images are read with ADM's `center_crop_arr` at the codec's size, scaled to [-1, 1], and
+ * encoded in batches. One shard per class holds `latents` [n, C, h, w]; its metadata names
+ * the class, its model class id and the image files in order.
+ *
+ * @module
+ */
+import type { Store } from "./store.ts";
+import type { Codec } from "./codec.ts";
+import { listImageFolder } from "./image_folder.ts";
+import { loadImages, type ResizeMode } from "./load_images.ts";
+import { imagenetIndex, resolveClasses } from "./classes.ts";
+import { ALL, type Shard } from "./shard.ts";
+import { createProgress } from "./progress.ts";
+
+/** How class labels map to the denoiser's class ids. */
+export type ClassIds = "imagenet" | "label";
+
+/** Options of {@link encode}. */
+export interface EncodeOptions {
+  /** ImageFolder root (one folder per class). */
+  data: string;
+  /** Class preset or list (label order); e.g. "imagenette" (SPEC section 6). */
+  classes: string | readonly string[];
+  /** Artifact to write. */
+  out: string;
+  /** "imagenet": DiT's ImageNet-1K index of each wnid; "label": the class's position. */
+  classIds: ClassIds;
+  /** ADM's center_crop_arr (SPEC section 1). */
+  resize: ResizeMode;
+  /** Keep at most this many images per class (first in file order); null = all. */
+  limit: number | null;
+  /** Storage dtype of the latents. */
+  dtype: "F32" | "F16";
+  /** Corrupt files: stop with an error naming the file, or skip and report them. */
+  onError: "throw" | "skip";
+  /** Images per codec call (does not change results). */
+  batchSize: number;
+  shard: Shard;
+  overwrite: boolean;
+}
+
+/** Defaults (SPEC section 1). */
+export const ENCODE_DEFAULTS = {
+  classIds: "imagenet",
+  resize: "center_crop_arr",
+  limit: null,
+  dtype: "F32",
+  onError: "throw",
+  batchSize: 32,
+  shard: ALL,
+  overwrite: false,
+} as const satisfies Partial<EncodeOptions>;
+
+/** What {@link encode} did. */
+export interface EncodeReport {
+  artifact: string;
+  written: string[];
+  skipped: string[];
+  /** Files skipped as unreadable (onError "skip"). */
+  badFiles: { path: string; error: string }[];
+  seconds: number;
+}
+
+/**
+ * Encodes an ImageFolder into per-class latent shards; finished classes are skipped.
+ *
+ * @example
+ * ```ts
+ * import { ENCODE_DEFAULTS, encode } from "./encode.ts";
+ * await encode(store, taef2, { ...ENCODE_DEFAULTS, data: "imagenette/train", classes: "imagenette",
+ *   out: "latents/imagenette-train", classIds: "label" });
+ * ```
+ */
+export async function encode(store: Store, codec: Codec, o: EncodeOptions): Promise<EncodeReport> {
+  const start = performance.now();
+  const { shard, batchSize, overwrite, onError: _onError, ...identity } = o;
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
+    throw new RangeError(`--batch-size must be >= 1, got ${batchSize}`);
+  }
+  if (o.limit !== null && !(Number.isInteger(o.limit) && o.limit >= 1)) {
+    throw new RangeError(`--limit must be a positive integer, got ${o.limit}`);
+  }
+  const classes = resolveClasses(o.classes);
+  const items = await listImageFolder(o.data, { classes });
+  const out = await store.artifact(o.out, {
+    kind: "latents",
+    options: { ...identity, classes, codec: codec.id, imageSize: codec.imageSize },
+    seed: null,
+    dtype: o.dtype,
+    overwrite,
+  });
+  const report: EncodeReport = {
+    artifact: o.out,
+    written: [],
+    skipped: [],
+    badFiles: [],
+    seconds: 0,
+  };
+  const D = codec.latentShape.reduce((a, b) => a * b, 1);
+  for (let c = shard.index; c < classes.length; c += shard.count) {
+    const name = shardName(c);
+    if (await out.hasShard(name)) {
+      report.skipped.push(name);
+      continue;
+    }
+    let mine = items.filter((it) => it.classIndex === c);
+    if (o.limit !== null) mine = mine.slice(0, o.limit);
+    const progress = createProgress(`encode ${classes[c]}`, mine.length);
+    const latents: Float32Array[] = [];
+    const files: string[] = [];
+    for (let i = 0; i < mine.length; i += batchSize) {
+      const chunk = mine.slice(i, i + batchSize);
+      const { images, items: ok, skipped } = await loadImages(chunk, {
+        size: codec.imageSize,
+        mode: o.resize,
+        range: "[-1,1]",
+        onError: o.onError,
+      });
+      report.badFiles.push(...skipped);
+      if (ok.length > 0) latents.push(await codec.encode(images.data, ok.length));
+      files.push(...ok.map((it) => it.path.slice(o.data.length).replace(/^\/+/, "")));
+      progress.tick(chunk.length);
+    }
+    progress.done();
+    if (files.length === 0) {
+      throw new Error(`No readable images for class ${classes[c]} in ${o.data}`);
+    }
+    const data = new Float32Array(files.length * D);
+    let at = 0;
+    for (const l of latents) {
+      data.set(l, at);
+      at += l.length;
+    }
+    await out.writeShard(name, {
+      latents: { dtype: "F32", shape: [files.length, ...codec.latentShape], data },
+    }, {
+      name: classes[c],
+      label: String(c),
+      class: String(o.classIds === "imagenet" ? imagenetIndex(classes[c]) : c),
+      files: JSON.stringify(files),
+      skipped: JSON.stringify(report.badFiles.filter((b) => mine.some((it) => it.path === b.path))),
+    });
+    report.written.push(name);
+  }
+  report.seconds = (performance.now() - start) / 1000;
+  return report;
+}
+
+/**
+ * The shard name of class position `c` ("class-000").
+ *
+ * @example
+ * ```ts
+ * import { shardName } from "./encode.ts";
+ * shardName(7); // "class-007"
+ * ```
+ */
+export function shardName(c: number): string {
+  return `class-${String(c).padStart(3, "0")}`;
+}
