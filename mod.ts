@@ -45,3 +45,10 @@ export * from "./stages/diffusion/denoiser.ts";
 export * from "./stages/diffusion/sampler.ts";
 export * from "./stages/guidance.ts";
 export * from "./stages/sample.ts";
+
+// Pipeline stages
+export * from "./stages/codec.ts";
+export * from "./stages/encode.ts";
+export * from "./stages/discover.ts";
+export * from "./stages/decode.ts";
+export * from "./stages/modes/mod.ts";
