@@ -16,7 +16,8 @@ const CFG: UNetConfig = {
   size: 8,
   channels: 8,
   mult: [1, 2],
-  blocksPerLevel: 1,
+  blocksPerLevel: 2,
+  midBlocks: 1,
   numClasses: 3,
   groups: 4,
 };
