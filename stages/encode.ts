@@ -33,6 +33,8 @@ export interface EncodeOptions {
   limit: number | null;
   /** Storage dtype of the latents. */
   dtype: "F32" | "F16";
+  /** Mirror every image horizontally before encoding (flip augmentation for model training). */
+  flip: boolean;
   /** Corrupt files: stop with an error naming the file, or skip and report them. */
   onError: "throw" | "skip";
   /** Images per codec call (does not change results). */
@@ -47,6 +49,7 @@ export const ENCODE_DEFAULTS = {
   resize: "center_crop_arr",
   limit: null,
   dtype: "F32",
+  flip: false,
   onError: "throw",
   batchSize: 32,
   shard: ALL,
@@ -119,6 +122,7 @@ export async function encode(store: Store, codec: Codec, o: EncodeOptions): Prom
         onError: o.onError,
       });
       report.badFiles.push(...skipped);
+      if (o.flip) flipHorizontal(images.data, ok.length, codec.imageSize);
       if (ok.length > 0) latents.push(await codec.encode(images.data, ok.length));
       files.push(...ok.map((it) => it.path.slice(o.data.length).replace(/^\/+/, "")));
       progress.tick(chunk.length);
@@ -159,4 +163,9 @@ export async function encode(store: Store, codec: Codec, o: EncodeOptions): Prom
  */
 export function shardName(c: number): string {
   return `class-${String(c).padStart(3, "0")}`;
+}
+
+/** Mirrors a batch [N, 3, S, S] left-right in place. */
+function flipHorizontal(x: Float32Array, n: number, s: number): void {
+  for (let row = 0; row < n * 3 * s; row++) x.subarray(row * s, (row + 1) * s).reverse();
 }

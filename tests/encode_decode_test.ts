@@ -48,6 +48,13 @@ Deno.test({
     const ref = await loadImages(items.slice(0, 3), { size: S, mode: "center_crop_arr" });
     assert.deepEqual([...z.data as Float32Array], [...ref.images.data.map((v) => v / 2)]);
 
+    // A flipped encode mirrors every image row.
+    await encode(store, halve, { ...opts, out: "flipped", flip: true });
+    const f = (await (await store.open("flipped")).readShard("class-001")).tensors.get("latents")!
+      .data as Float32Array;
+    assert.equal(f[0], (z.data as Float32Array)[S - 1]);
+    assert.equal(f[S + 3], (z.data as Float32Array)[2 * S - 4]);
+
     // Decode the "samples" (here: the latents artifact itself) into PNGs and a contact sheet.
     const d = await decode(store, halve, {
       ...DECODE_DEFAULTS,
