@@ -1,0 +1,420 @@
+/**
+ * Typed ONNX graph builder with static shape tracking. Ops are appended in topological order
+ * by the functions in `ops/` (each checks its operands and computes its output shapes);
+ * `toModel` emits ONNX bytes (opset 17), keeping only the nodes the outputs need, with
+ * weights as graph inputs or initializers and, for models over the 2 GB protobuf limit,
+ * initializer bytes moved to external data files.
+ *
+ * @module
+ */
+import { type AttrValue, type ElemType, encodeModel, type TensorMsg } from "./onnx_proto.ts";
+
+/**
+ * The ONNX default-domain opset the builder targets. 18 gives Col2Im (used by strided conv
+ * backward on small maps) and takes every Reduce* op's axes as an input.
+ */
+export const OPSET = 18;
+const IR_VERSION = 8; // IR version of opsets 17 and 18
+const PROTOBUF_LIMIT = 2 ** 31 - 1;
+const EXTERNAL_CHUNK = 2 ** 30; // bytes per external data file
+const EXTERNAL_MIN_BYTES = 1024; // smaller initializers stay inline
+
+/** Typed array backing a tensor of each element type. */
+export type ElemData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+
+/** A tensor-valued symbol of a graph: its static shape and element type. */
+export class Value {
+  /** Creates a value; use {@link Graph} methods or ops instead of calling this. */
+  constructor(
+    readonly graph: Graph,
+    readonly id: number,
+    readonly name: string,
+    readonly shape: readonly number[],
+    readonly dtype: ElemType,
+  ) {}
+  /** Number of dimensions. */
+  get rank(): number {
+    return this.shape.length;
+  }
+  /** `name [d0, d1, ...] dtype`, for error messages. */
+  toString(): string {
+    return `${this.name} [${this.shape.join(", ")}] ${this.dtype}`;
+  }
+}
+
+/**
+ * Backward function of a group of nodes that autodiff treats as one op (a composite such as
+ * GroupNorm): receives the gradients of `outputs` (null where none flows) and returns those
+ * of `inputs` (null where not needed or not differentiable).
+ */
+export interface Region {
+  readonly inputs: readonly Value[];
+  readonly outputs: readonly Value[];
+  readonly backward: (dys: (Value | null)[], needs: boolean[]) => (Value | null)[];
+}
+
+/** One ONNX node. `inputs` may hold null for omitted optional inputs. */
+export interface Node {
+  readonly op: string;
+  readonly domain: string;
+  readonly inputs: readonly (Value | null)[];
+  readonly outputs: readonly Value[];
+  readonly attrs: Readonly<Record<string, AttrValue>>;
+  readonly region?: Region;
+}
+
+/** A graph input holding a model weight or buffer, with its current value. */
+export interface ParamInfo {
+  value: Value;
+  data: ElemData;
+  /** Trainable parameters receive gradients; buffers (running stats) do not. */
+  trainable: boolean;
+}
+
+/** Options of {@link Graph.toModel}. */
+export interface ToModelOptions {
+  /** Parameters as graph inputs (fed at each run; default) or baked-in initializers. */
+  paramsAs?: "inputs" | "initializers";
+  /** Move initializer bytes to external data: "auto" only when the model would pass 2 GB. */
+  externalData?: "auto" | "always" | "never";
+  /** Base file name of external data files (`<base>.0`, `<base>.1`, ...). */
+  externalName?: string;
+}
+
+/** ONNX bytes plus the external data files they reference (in memory). */
+export interface ModelBytes {
+  model: Uint8Array;
+  externalData: { path: string; data: Uint8Array }[];
+  inputs: Value[];
+  outputs: { name: string; value: Value }[];
+}
+
+/**
+ * A graph under construction.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "./graph.ts";
+ * import { relu } from "./ops/activation.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 3]);
+ * g.output(relu(x), "y");
+ * const { model } = g.toModel();
+ * ```
+ */
+export class Graph {
+  readonly nodes: Node[] = [];
+  readonly inputs: Value[] = [];
+  readonly params = new Map<string, ParamInfo>();
+  readonly constants = new Map<number, { value: Value; data: ElemData }>();
+  readonly outputs: { name: string; value: Value }[] = [];
+  /** Inputs refilled from a seeded generator at each run (dropout keep-masks). */
+  readonly randomInputs: { value: Value; kind: "dropout"; p: number }[] = [];
+  #nextId = 0;
+  #names = new Set<string>();
+  #constKeys = new Map<string, Value>();
+  #region: Region | null = null;
+  #producer = new Map<number, Node>();
+
+  /** Default floating-point type of parameters and constants. */
+  constructor(readonly floatType: "float32" | "float64" = "float32") {}
+
+  #value(name: string | undefined, shape: readonly number[], dtype: ElemType): Value {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new RangeError(`Invalid shape [${shape}]`);
+    }
+    const id = this.#nextId++;
+    const n = name ?? `v${id}`;
+    if (this.#names.has(n)) throw new Error(`Graph already has a value named '${n}'`);
+    this.#names.add(n);
+    return new Value(this, id, n, [...shape], dtype);
+  }
+
+  /** Declares a graph input (data fed at each run). */
+  input(name: string, shape: readonly number[], dtype: ElemType = this.floatType): Value {
+    const v = this.#value(name, shape, dtype);
+    this.inputs.push(v);
+    return v;
+  }
+
+  /** Declares a named weight with its current values (PyTorch state-dict naming). */
+  param(name: string, shape: readonly number[], data: ElemData, trainable = true): Value {
+    const need = shape.reduce((a, b) => a * b, 1);
+    if (data.length !== need) {
+      throw new RangeError(
+        `Parameter '${name}' [${shape}] needs ${need} values, got ${data.length}`,
+      );
+    }
+    const dtype: ElemType = data instanceof BigInt64Array
+      ? "int64"
+      : data instanceof Float64Array
+      ? "float64"
+      : this.floatType;
+    const v = this.#value(name, shape, dtype);
+    this.params.set(name, { value: v, data, trainable });
+    return v;
+  }
+
+  /** An initializer with fixed contents; small constants with equal contents are shared. */
+  constant(data: ElemData, shape: readonly number[], dtype?: ElemType): Value {
+    const t: ElemType = dtype ?? dtypeOf(data, this.floatType);
+    const key = data.length <= 16 ? `${t}|${shape}|${Array.from(data as ArrayLike<unknown>)}` : "";
+    const hit = key ? this.#constKeys.get(key) : undefined;
+    if (hit) return hit;
+    const v = this.#value(undefined, shape, t);
+    this.constants.set(v.id, { value: v, data });
+    if (key) this.#constKeys.set(key, v);
+    return v;
+  }
+
+  /** A scalar (or `[1]`-free, rank-0) constant of the given type. */
+  scalar(x: number, dtype: ElemType = this.floatType): Value {
+    return this.constant(makeData(dtype, [x]), [], dtype);
+  }
+
+  /** An int64 vector constant (shapes, axes, pads). */
+  ints(xs: readonly number[]): Value {
+    return this.constant(BigInt64Array.from(xs, (x) => BigInt(x)), [xs.length], "int64");
+  }
+
+  /**
+   * Appends a node whose output shapes the caller computed. Used by `ops/`; prefer those.
+   */
+  node(
+    op: string,
+    inputs: readonly (Value | null)[],
+    outs: readonly { shape: readonly number[]; dtype: ElemType }[],
+    attrs: Record<string, AttrValue> = {},
+    domain = "",
+  ): Value[] {
+    for (const i of inputs) {
+      if (i && i.graph !== this) throw new Error(`${op}: input ${i} belongs to another graph`);
+    }
+    const outputs = outs.map((o) => this.#value(undefined, o.shape, o.dtype));
+    const node: Node = { op, domain, inputs: [...inputs], outputs, attrs };
+    const stored = this.#region ? { ...node, region: this.#region } : node;
+    this.nodes.push(stored);
+    for (const o of outputs) this.#producer.set(o.id, stored);
+    return outputs;
+  }
+
+  /**
+   * Builds a composite op: nodes added by `build` are differentiated as one unit by the
+   * returned region's `backward` instead of node by node.
+   */
+  composite(
+    inputs: readonly Value[],
+    build: () => { outputs: Value[]; backward: Region["backward"] },
+  ): Value[] {
+    if (this.#region) throw new Error("Composite ops cannot nest");
+    const first = this.nodes.length;
+    const placeholder: { r: Region | null } = { r: null };
+    const region: Region = {
+      inputs,
+      get outputs() {
+        return placeholder.r!.outputs;
+      },
+      backward: (d, n) => placeholder.r!.backward(d, n),
+    };
+    this.#region = region;
+    try {
+      const { outputs, backward } = build();
+      placeholder.r = { inputs, outputs, backward };
+    } finally {
+      this.#region = null;
+    }
+    if (this.nodes.length === first) throw new Error("A composite op must add nodes");
+    return placeholder.r.outputs as Value[];
+  }
+
+  /** The node that computes `v` (undefined for inputs, parameters and constants). */
+  producer(v: Value): Node | undefined {
+    return this.#producer.get(v.id);
+  }
+
+  /** True while a composite op's forward is being built (composites cannot nest). */
+  get inComposite(): boolean {
+    return this.#region !== null;
+  }
+
+  /** The contents of a constant (shape vectors, exponents), or undefined for other values. */
+  constantData(v: Value): ElemData | undefined {
+    return this.constants.get(v.id)?.data;
+  }
+
+  /** Marks a value as a graph output under `name`. */
+  output(value: Value, name: string): void {
+    if (this.outputs.some((o) => o.name === name)) throw new Error(`Duplicate output '${name}'`);
+    if (value.graph !== this) throw new Error(`Output '${name}' belongs to another graph`);
+    if (this.#names.has(name) && value.name !== name) {
+      throw new Error(`Output name '${name}' is already the name of another graph value`);
+    }
+    this.outputs.push({ name, value });
+  }
+
+  /** Emits ONNX bytes for the current outputs. */
+  toModel(opts: ToModelOptions = {}): ModelBytes {
+    return emit(this, opts);
+  }
+}
+
+/** Element type of a typed array (floats take the graph's float type for Float32Array). */
+function dtypeOf(data: ElemData, float: ElemType): ElemType {
+  if (data instanceof BigInt64Array) return "int64";
+  if (data instanceof Int32Array) return "int32";
+  if (data instanceof Uint8Array) return "bool";
+  if (data instanceof Float64Array) return "float64";
+  return float === "float64" ? "float64" : "float32";
+}
+
+/**
+ * A typed array of the given element type holding `xs`.
+ *
+ * @example
+ * ```ts
+ * import { makeData } from "./graph.ts";
+ * makeData("int64", [1, 2]); // BigInt64Array [1n, 2n]
+ * ```
+ */
+export function makeData(dtype: ElemType, xs: ArrayLike<number>): ElemData {
+  switch (dtype) {
+    case "float32":
+      return Float32Array.from(xs);
+    case "float64":
+      return Float64Array.from(xs);
+    case "int64":
+      return BigInt64Array.from(Array.from(xs), (x) => BigInt(Math.trunc(x)));
+    case "int32":
+      return Int32Array.from(xs);
+    case "bool":
+    case "uint8":
+      return Uint8Array.from(xs);
+    default:
+      throw new Error(`No constant support for ${dtype}`);
+  }
+}
+
+function bytesOf(d: ElemData): Uint8Array {
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+function emit(g: Graph, opts: ToModelOptions): ModelBytes {
+  if (g.outputs.length === 0) throw new Error("Graph has no outputs");
+  // 1. Keep the nodes the outputs depend on.
+  const producer = new Map<number, Node>();
+  for (const n of g.nodes) for (const o of n.outputs) producer.set(o.id, n);
+  const live = new Set<Node>();
+  const used = new Set<number>();
+  const stack = g.outputs.map((o) => o.value);
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (used.has(v.id)) continue;
+    used.add(v.id);
+    const n = producer.get(v.id);
+    if (n && !live.has(n)) {
+      live.add(n);
+      for (const i of n.inputs) if (i) stack.push(i);
+    }
+  }
+  // 2. Output names: rename a node output in place when possible, else add an Identity.
+  const rename = new Map<number, string>();
+  const nodes = g.nodes.filter((n) => live.has(n));
+  const identities: { input: Value; name: string }[] = [];
+  for (const { name, value } of g.outputs) {
+    if (producer.has(value.id) && !rename.has(value.id)) rename.set(value.id, name);
+    else identities.push({ input: value, name }); // a graph input, or a value output twice
+  }
+  const nm = (v: Value) => rename.get(v.id) ?? v.name;
+  // 3. Inputs and initializers.
+  const asInit = opts.paramsAs === "initializers";
+  const inputs: Value[] = g.inputs.filter((v) => used.has(v.id));
+  const inits: { value: Value; data: ElemData }[] = [];
+  for (const p of g.params.values()) {
+    if (!used.has(p.value.id)) continue;
+    if (asInit) inits.push({ value: p.value, data: p.data });
+    else inputs.push(p.value);
+  }
+  for (const c of g.constants.values()) if (used.has(c.value.id)) inits.push(c);
+  const initBytes = inits.reduce((a, c) => a + c.data.byteLength, 0);
+  const external = opts.externalData === "always" ||
+    (opts.externalData !== "never" && initBytes > PROTOBUF_LIMIT - 64 * 2 ** 20);
+  const base = opts.externalName ?? "model.onnx.data";
+  const files: { path: string; parts: Uint8Array[]; size: number }[] = [];
+  const tensors: TensorMsg[] = inits.map(({ value, data }) => {
+    const raw = bytesOf(data);
+    if (!external || raw.length < EXTERNAL_MIN_BYTES) {
+      return { name: value.name, dtype: value.dtype, dims: value.shape, raw };
+    }
+    let f = files[files.length - 1];
+    if (!f || f.size + raw.length > EXTERNAL_CHUNK) {
+      f = { path: `${base}.${files.length}`, parts: [], size: 0 };
+      files.push(f);
+    }
+    const pad = (64 - (f.size % 64)) % 64; // keep every tensor 64-byte aligned
+    if (pad) f.parts.push(new Uint8Array(pad));
+    const offset = f.size + pad;
+    f.parts.push(raw);
+    f.size = offset + raw.length;
+    return {
+      name: value.name,
+      dtype: value.dtype,
+      dims: value.shape,
+      external: { location: f.path, offset, length: raw.length },
+    };
+  });
+  const model = encodeModel({
+    irVersion: IR_VERSION,
+    opsets: [{ domain: "", version: OPSET }, { domain: "com.microsoft", version: 1 }],
+    producer: "mgd3",
+    graph: {
+      name: "mgd3",
+      nodes: [
+        ...nodes.map((n) => ({
+          opType: n.op,
+          domain: n.domain,
+          inputs: n.inputs.map((i) => (i ? nm(i) : "")),
+          outputs: trimOutputs(n, used).map(nm),
+          attrs: n.attrs,
+        })),
+        ...identities.map((i) => ({
+          opType: "Identity",
+          inputs: [nm(i.input)],
+          outputs: [i.name],
+        })),
+      ],
+      initializers: tensors,
+      inputs: inputs.map((v) => ({ name: v.name, dtype: v.dtype, dims: v.shape })),
+      outputs: g.outputs.map(({ name, value }) => ({
+        name,
+        dtype: value.dtype,
+        dims: value.shape,
+      })),
+    },
+  });
+  return {
+    model,
+    externalData: files.map((f) => ({ path: f.path, data: concat(f.parts, f.size) })),
+    inputs,
+    outputs: [...g.outputs],
+  };
+}
+
+const OPTIONAL_OUTPUTS = new Set(["MaxPool", "Dropout", "BatchNormalization"]);
+
+/** Drops trailing optional outputs nothing reads (MaxPool's Indices when not training). */
+function trimOutputs(n: Node, used: Set<number>): readonly Value[] {
+  if (!OPTIONAL_OUTPUTS.has(n.op)) return n.outputs;
+  let k = n.outputs.length;
+  while (k > 1 && !used.has(n.outputs[k - 1].id)) k--;
+  return n.outputs.slice(0, k);
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

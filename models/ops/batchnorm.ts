@@ -1,0 +1,113 @@
+/**
+ * BatchNorm (PyTorch `nn.BatchNorm{1,2,3}d` semantics) as a composite op.
+ *
+ * Train mode normalises with the batch statistics (biased variance) and returns the new
+ * running statistics, `running = (1 - momentum) running + momentum batch`, using the
+ * unbiased batch variance `var M / (M - 1)` for the running var as PyTorch does. Eval mode
+ * is one ONNX BatchNormalization node with the running statistics.
+ *
+ * @module
+ */
+import type { Value } from "../graph.ts";
+import { attr } from "./_util.ts";
+import { add, mul, reciprocal, sqrt, sub } from "./elementwise.ts";
+import { mean, sum } from "./reduce.ts";
+import { reshape } from "./shape.ts";
+import { BN_MOMENTUM, NORM_EPS } from "./norm.ts";
+
+/** Options of {@link batchNorm}. */
+export interface BatchNormOptions {
+  training: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+/** Output of {@link batchNorm}: `y` and, in train mode, the new running statistics. */
+export interface BatchNormResult {
+  y: Value;
+  runningMean?: Value;
+  runningVar?: Value;
+}
+
+/**
+ * BatchNorm over `x [N, C, ...]` with per-channel `gamma`, `beta` and running statistics.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { batchNorm } from "./batchnorm.ts";
+ * const g = new Graph();
+ * const [w, b, rm, rv] = ["w", "b", "rm", "rv"].map((n) => g.input(n, [4]));
+ * const { y, runningMean } = batchNorm(g.input("x", [2, 4, 8, 8]), w, b, rm, rv, {
+ *   training: true,
+ * });
+ * ```
+ */
+export function batchNorm(
+  x: Value,
+  gamma: Value,
+  beta: Value,
+  runningMean: Value,
+  runningVar: Value,
+  o: BatchNormOptions,
+): BatchNormResult {
+  const c = x.shape[1];
+  const eps = o.eps ?? NORM_EPS;
+  const chan = x.shape.map((d, i) => (i === 1 ? d : 1)); // [1, C, 1, 1]
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const count = axes.reduce((p, a) => p * x.shape[a], 1); // M
+  const g = x.graph;
+  if (!o.training) {
+    const [y] = g.composite([x, gamma, beta], () => {
+      const [y] = g.node(
+        "BatchNormalization",
+        [x, gamma, beta, runningMean, runningVar],
+        [{ shape: x.shape, dtype: x.dtype }],
+        { epsilon: attr.float(eps) },
+      );
+      return {
+        outputs: [y],
+        backward: ([dy], needs) => {
+          const inv = reshape(reciprocal(sqrt(add(runningVar, eps))), chan);
+          const xhat = mul(sub(x, reshape(runningMean, chan)), inv);
+          return [
+            needs[0] ? mul(dy!, mul(inv, reshape(gamma, chan))) : null,
+            needs[1] ? sum(mul(dy!, xhat), axes) : null,
+            needs[2] ? sum(dy!, axes) : null,
+          ];
+        },
+      };
+    });
+    return { y };
+  }
+  const m = o.momentum ?? BN_MOMENTUM;
+  const [y, rm, rv] = g.composite([x, gamma, beta], () => {
+    const mu = mean(x, axes, true); // [1, C, 1, 1]
+    const xc = sub(x, mu);
+    const v = mean(mul(xc, xc), axes, true); // biased batch variance
+    const rstd = reciprocal(sqrt(add(v, eps)));
+    const xhat = mul(xc, rstd);
+    const y = add(mul(xhat, reshape(gamma, chan)), reshape(beta, chan));
+    const newMean = add(mul(runningMean, 1 - m), mul(reshape(mu, [c]), m));
+    const unbiased = count > 1 ? count / (count - 1) : 1;
+    const newVar = add(mul(runningVar, 1 - m), mul(reshape(v, [c]), m * unbiased));
+    return {
+      outputs: [y, newMean, newVar],
+      backward: ([dy], needs) => {
+        if (!dy) return [null, null, null];
+        const s1 = sum(dy, axes); // [C]
+        const s2 = sum(mul(dy, xhat), axes); // [C]
+        let dx: Value | null = null;
+        if (needs[0]) {
+          const a = mul(reshape(gamma, chan), rstd); // [1, C, 1, 1]
+          const am = mul(a, -1 / count);
+          const b = mul(am, reshape(s2, chan));
+          const cc = mul(am, reshape(s1, chan));
+          dx = add(add(mul(dy, a), mul(xhat, b)), cc);
+        }
+        return [dx, needs[1] ? s2 : null, needs[2] ? s1 : null];
+      },
+    };
+  });
+  return { y, runningMean: rm, runningVar: rv };
+}

@@ -1,0 +1,136 @@
+/**
+ * Elementwise ops with NumPy broadcasting: add sub mul div neg exp log sqrt pow abs and the
+ * helpers the gradient rules need (reciprocal, erf, sign, cast, where, greater, addN).
+ *
+ * @module
+ */
+import type { Value } from "../graph.ts";
+import type { ElemType } from "../onnx_proto.ts";
+import { attr, broadcastShapes, isFloat, node1, type Operand, sameType, values } from "./_util.ts";
+
+function binary(op: string, a: Operand, b: Operand): Value {
+  const [x, y] = values(op, a, b);
+  sameType(op, x, y);
+  return node1(x.graph, op, [x, y], broadcastShapes(op, x.shape, y.shape), x.dtype);
+}
+
+function unary(op: string, x: Value, float = true): Value {
+  if (float) isFloat(op, x);
+  return node1(x.graph, op, [x], x.shape, x.dtype);
+}
+
+/**
+ * `a + b` with broadcasting (numbers become constants).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { add } from "./elementwise.ts";
+ * const g = new Graph();
+ * const y = add(g.input("x", [2, 3]), 1); // [2, 3]
+ * ```
+ */
+export function add(a: Operand, b: Operand): Value {
+  return binary("Add", a, b);
+}
+
+/** `a - b` with broadcasting. @example `sub(x, 1)` */
+export function sub(a: Operand, b: Operand): Value {
+  return binary("Sub", a, b);
+}
+
+/** `a * b` with broadcasting. @example `mul(x, w)` */
+export function mul(a: Operand, b: Operand): Value {
+  return binary("Mul", a, b);
+}
+
+/** `a / b` with broadcasting. @example `div(x, 2)` */
+export function div(a: Operand, b: Operand): Value {
+  return binary("Div", a, b);
+}
+
+/** `-x`. @example `neg(x)` */
+export function neg(x: Value): Value {
+  return unary("Neg", x);
+}
+
+/** `exp(x)`. @example `exp(x)` */
+export function exp(x: Value): Value {
+  return unary("Exp", x);
+}
+
+/** Natural logarithm. @example `log(x)` */
+export function log(x: Value): Value {
+  return unary("Log", x);
+}
+
+/** Square root. @example `sqrt(x)` */
+export function sqrt(x: Value): Value {
+  return unary("Sqrt", x);
+}
+
+/** `|x|`. @example `abs(x)` */
+export function abs(x: Value): Value {
+  return unary("Abs", x);
+}
+
+/** `1 / x`. @example `reciprocal(x)` */
+export function reciprocal(x: Value): Value {
+  return unary("Reciprocal", x);
+}
+
+/** Gauss error function. @example `erf(x)` */
+export function erf(x: Value): Value {
+  return unary("Erf", x);
+}
+
+/** Sign (-1, 0, 1). @example `sign(x)` */
+export function sign(x: Value): Value {
+  return unary("Sign", x);
+}
+
+/**
+ * `x ** p` for a constant exponent `p` (differentiable in `x` only).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { pow } from "./elementwise.ts";
+ * const g = new Graph();
+ * const y = pow(g.input("x", [3]), 2);
+ * ```
+ */
+export function pow(x: Value, p: number): Value {
+  isFloat("Pow", x);
+  const [, e] = values("Pow", x, p);
+  return node1(x.graph, "Pow", [x, e], x.shape, x.dtype);
+}
+
+/** Converts the element type. @example `cast(mask, "float32")` */
+export function cast(x: Value, to: ElemType): Value {
+  if (x.dtype === to) return x;
+  const code =
+    { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 }[to];
+  return node1(x.graph, "Cast", [x], x.shape, to, { to: attr.int(code) });
+}
+
+/** `a > b` as bool, broadcasting. @example `greater(x, 0)` */
+export function greater(a: Operand, b: Operand): Value {
+  const [x, y] = values("Greater", a, b);
+  return node1(x.graph, "Greater", [x, y], broadcastShapes("Greater", x.shape, y.shape), "bool");
+}
+
+/** `cond ? a : b`, broadcasting. @example `where(mask, x, 0)` */
+export function where(cond: Value, a: Operand, b: Operand): Value {
+  const [x, y] = values("Where", a, b);
+  sameType("Where", x, y);
+  const shape = broadcastShapes("Where", cond.shape, x.shape, y.shape);
+  return node1(cond.graph, "Where", [cond, x, y], shape, x.dtype);
+}
+
+/** Sum of several values of one shape (one Sum node); returns the value itself for one. */
+export function addN(xs: Value[]): Value {
+  if (xs.length === 1) return xs[0];
+  const shape = broadcastShapes("Sum", ...xs.map((x) => x.shape));
+  return node1(xs[0].graph, "Sum", xs, shape, xs[0].dtype);
+}
