@@ -1,0 +1,207 @@
+/**
+ * DiT forward benchmark: our onnxruntime graph (through ditDenoiser, the product's path)
+ * against facebookresearch/DiT's models.py in PyTorch on the same machine and threads, one line
+ * per case:
+ *
+ *   <case> ours_ms=<x> ref_ms=<y> ratio=<x/y> gflops=<achieved>
+ *
+ * Cases: DiT-S/2 and DiT-B/2 at 256 px (latent 4x32x32, 1000 classes), batch 2, random
+ * weights (DiT's initialisation with the zero-initialised layers re-drawn). The reference is
+ * tools/bench/dit_ref.py --serve under Debian's /usr/bin/python3 (ref_ms=na when torch or the
+ * DiT checkout, MGD3_DIT_REF, is missing); our runs and its runs alternate, so both see the
+ * same load on a shared machine; each number is a median over MGD3_BENCH_ITERS runs after 2
+ * warm-up runs.
+ *
+ * Run: deno run -A bench/dit_bench.ts [case...]   (cases like DiT-S/2_b2; env
+ * MGD3_BENCH_ITERS, MGD3_BENCH_THREADS, MGD3_DIT_KERNELS=onnx|contrib to override the default)
+ */
+import { DiT, ditConfig, ditDenoiser, type DiTKernels } from "../models/dit.ts";
+
+const CASES = ["DiT-S/2_b2", "DiT-B/2_b2"];
+const ITERS = Number(Deno.env.get("MGD3_BENCH_ITERS") ?? 10);
+const THREADS = Number(Deno.env.get("MGD3_BENCH_THREADS") ?? navigator.hardwareConcurrency);
+const KERNELS = Deno.env.get("MGD3_DIT_KERNELS") as DiTKernels | undefined;
+const PYTHON = "/usr/bin/python3";
+const REF_SCRIPT = new URL("../tools/bench/dit_ref.py", import.meta.url).pathname;
+const LATENT = 32; // 256 px through SD-VAE (8x)
+
+/** Small deterministic generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((p, q) => p - q);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Matrix-product FLOPs of one DiT forward (2 per multiply-add). */
+function ditFlops(name: string, batch: number): number {
+  const c = ditConfig(name, { inputSize: LATENT });
+  const T = (LATENT / c.patchSize) ** 2, D = c.hiddenSize;
+  const perBlock = T * (4 * D * D + 2 * D * Math.trunc(D * c.mlpRatio)) + 2 * T * T * D;
+  return 2 * batch * c.depth * perBlock;
+}
+
+/** Our side of a case: a function running one forward, and a cleanup. */
+async function ours(
+  name: string,
+): Promise<{ run: () => Promise<unknown>; done: () => Promise<void> }> {
+  const [arch, b] = name.split("_b");
+  const batch = Number(b);
+  const r = rng(1);
+  const dit = DiT.init(ditConfig(arch, { inputSize: LATENT, numClasses: 1000 }), r);
+  for (const p of dit.store.entries.values()) {
+    if (p.data.every((v) => v === 0)) {
+      for (let i = 0; i < p.data.length; i++) p.data[i] = (r() - 0.5) * 0.07;
+    }
+  }
+  const den = ditDenoiser(dit, { session: { intraOpThreads: THREADS }, kernels: KERNELS });
+  const x = Float32Array.from({ length: batch * 4 * LATENT * LATENT }, () => r() * 2 - 1);
+  const t = Float32Array.from({ length: batch }, () => Math.floor(r() * 1000));
+  const y = Int32Array.from({ length: batch }, () => Math.floor(r() * 1001));
+  const run = () => den.forward(x, t, y);
+  for (let i = 0; i < 2; i++) await run();
+  return { run, done: () => den.release() };
+}
+
+/** The PyTorch side: tools/bench/dit_ref.py --serve, one forward per request. */
+class Reference {
+  #proc: Deno.ChildProcess;
+  #lines: AsyncIterator<string>;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  constructor() {
+    this.#proc = new Deno.Command(PYTHON, {
+      args: [REF_SCRIPT, "--serve"],
+      env: { MGD3_BENCH_THREADS: String(THREADS) },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#writer = this.#proc.stdin.getWriter();
+    this.#lines = this.#proc.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(lines())[
+      Symbol.asyncIterator
+    ]();
+  }
+  async #ask(cmd: string): Promise<string> {
+    await this.#writer.write(new TextEncoder().encode(cmd + "\n"));
+    const { value, done } = await this.#lines.next();
+    if (done) throw new Error(`dit_ref.py exited during '${cmd}'`);
+    if (value.startsWith("ref unavailable")) throw new Error(value);
+    return value;
+  }
+  async setup(name: string): Promise<void> {
+    await this.#ask(`setup ${name}`);
+  }
+  async run(): Promise<number> {
+    return Number(await this.#ask("run"));
+  }
+  async close(): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode("quit\n")).catch(() => {});
+    await this.#writer.close().catch(() => {});
+    await this.#proc.status;
+  }
+}
+
+function lines(): TransformStream<string, string> {
+  let buf = "";
+  return new TransformStream({
+    transform(chunk, ctl) {
+      buf += chunk;
+      const parts = buf.split("\n");
+      buf = parts.pop()!;
+      for (const p of parts) if (p.trim()) ctl.enqueue(p.trim());
+    },
+  });
+}
+
+/** Starts the reference, or says why it is unavailable. */
+async function startReference(): Promise<Reference | string> {
+  try {
+    const probe = await new Deno.Command(PYTHON, {
+      args: [REF_SCRIPT],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const said = new TextDecoder().decode(probe.stdout).trim();
+    if (said.startsWith("ref unavailable")) return said;
+  } catch (e) {
+    return `ref unavailable: cannot run ${PYTHON} (${(e as Error).message})`;
+  }
+  return new Reference();
+}
+
+if (import.meta.main) {
+  const cases = Deno.args.length ? Deno.args : CASES;
+  const ref = await startReference();
+  console.log(`# threads=${THREADS} kernels=${KERNELS ?? "default"} iters=${ITERS}`);
+  if (typeof ref === "string") console.log(`# ${ref}: ref_ms=na`);
+  for (const c of cases) {
+    const o = await ours(c);
+    if (typeof ref !== "string") await ref.setup(c);
+    const mine: number[] = [], theirs: number[] = [];
+    for (let i = 0; i < ITERS; i++) {
+      const t0 = performance.now();
+      await o.run();
+      mine.push(performance.now() - t0);
+      if (typeof ref !== "string") theirs.push(await ref.run());
+    }
+    await o.done();
+    const ms = median(mine);
+    const refMs = theirs.length ? median(theirs) : null;
+    const gf = ditFlops(c.split("_b")[0], Number(c.split("_b")[1])) / (ms / 1000) / 1e9;
+    console.log(
+      `${c} ours_ms=${ms.toFixed(1)} ref_ms=${refMs === null ? "na" : refMs.toFixed(1)} ` +
+        `ratio=${refMs === null ? "na" : (ms / refMs).toFixed(2)} gflops=${gf.toFixed(0)}`,
+    );
+  }
+  if (typeof ref !== "string") await ref.close();
+}
+
+// Under `deno bench` (the project's `bench` task) the same cases run as Deno.bench groups with
+// PyTorch as the baseline.
+if (!import.meta.main) {
+  let ref: Promise<Reference | string> | undefined;
+  globalThis.addEventListener("unload", () =>
+    void ref?.then((r) => {
+      if (typeof r !== "string") return r.close();
+    }));
+  for (const c of CASES) {
+    let o: Awaited<ReturnType<typeof ours>> | undefined;
+    let ready = false;
+    Deno.bench({
+      name: `${c} ours`,
+      group: c,
+      n: ITERS,
+      warmup: 1,
+      async fn() {
+        o ??= await ours(c);
+        await o.run();
+      },
+    });
+    Deno.bench({
+      name: `${c} pytorch`,
+      group: c,
+      baseline: true,
+      n: ITERS,
+      warmup: 1,
+      async fn(b) {
+        const r = await (ref ??= startReference());
+        if (typeof r === "string") throw new Error(r);
+        if (!ready) {
+          await r.setup(c);
+          ready = true;
+        }
+        b.start();
+        await r.run();
+        b.end();
+      },
+    });
+  }
+}
