@@ -7,10 +7,17 @@
 import { type Command, helpText, parseCommand, UsageError } from "./cli/_command.ts";
 import { discoverCommand } from "./cli/discover.ts";
 import { inspectCommand } from "./cli/inspect.ts";
+import { decodeCommand, encodeCommand, sampleCommand } from "./cli/pipeline.ts";
 import { type ProgressMode, setProgressMode } from "./stages/progress.ts";
 
 /** Every command, in the order `mgd3 --help` lists them. */
-export const COMMANDS: Command[] = [discoverCommand, inspectCommand];
+export const COMMANDS: Command[] = [
+  encodeCommand,
+  discoverCommand,
+  sampleCommand,
+  decodeCommand,
+  inspectCommand,
+];
 
 function mainHelp(): string {
   const lines = ["Usage: mgd3 <command> [flags]", "", "Commands:"];

@@ -19,6 +19,14 @@ import { attr, node1 } from "./ops/_util.ts";
 /**
  * Patch matrix of `x [N, C, H, W]` for a conv geometry producing `[Ho, Wo]`: rows ordered
  * (c, kh, kw) like a weight's flattened [C, kh, kw], columns (n, ho, wo).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "./graph.ts";
+ * import { im2col } from "./_conv_gemm.ts";
+ * const geo = { strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, kernel: [3, 3] };
+ * const p = im2col(new Graph().input("x", [2, 3, 4, 4]), geo, [4, 4]); // [27, 32]
+ * ```
  */
 export function im2col(x: Value, geo: ConvGeometry, out: readonly number[]): Value {
   const [n, c, h, w] = x.shape;
@@ -57,6 +65,14 @@ export function im2col(x: Value, geo: ConvGeometry, out: readonly number[]): Val
 /**
  * Channels-last patch matrix of `xt [N, H, W, C]`: `[N*Ho*Wo, K*C]`, rows (n, ho, wo), columns
  * (kh, kw, c). Each slice copies whole C-long rows, which is fast where the maps are small.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "./graph.ts";
+ * import { im2rowNhwc } from "./_conv_gemm.ts";
+ * const geo = { strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, kernel: [3, 3] };
+ * const p = im2rowNhwc(new Graph().input("xt", [2, 4, 4, 3]), geo, [4, 4]); // [32, 27]
+ * ```
  */
 export function im2rowNhwc(xt: Value, geo: ConvGeometry, out: readonly number[]): Value {
   const [n, h, w, c] = xt.shape;
@@ -89,6 +105,15 @@ export function im2rowNhwc(xt: Value, geo: ConvGeometry, out: readonly number[])
  * 2-D convolution (groups 1) as one Gemm over the batch on channels-last patches;
  * differentiable as a unit. Backward: weight gradient from the saved patches; input gradient
  * as the same lowered conv of `dy` with flipped weights for stride 1, else one Gemm + Col2Im.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "./graph.ts";
+ * import { convGemm } from "./_conv_gemm.ts";
+ * const g = new Graph();
+ * const geo = { strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, kernel: [3, 3] };
+ * const y = convGemm(g.input("x", [2, 3, 4, 4]), g.input("w", [5, 3, 3, 3]), null, geo, [4, 4]);
+ * ```
  */
 export function convGemm(
   x: Value,

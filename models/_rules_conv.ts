@@ -76,7 +76,15 @@ function transposeLast(v: Value): Value {
   return permute(v, p);
 }
 
-/** Conv-family and matrix-product rules, keyed by ONNX op type. */
+/**
+ * Conv-family and matrix-product rules, keyed by ONNX op type.
+ *
+ * @example
+ * ```ts
+ * import { CONV_RULES } from "./_rules_conv.ts";
+ * Object.keys(CONV_RULES); // op types with a rule
+ * ```
+ */
 export const CONV_RULES: Record<string, GradRule> = {
   Conv: (n, [dy], nd) => {
     const [x, w] = [n.inputs[0]!, n.inputs[1]!];

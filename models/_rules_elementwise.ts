@@ -25,7 +25,15 @@ const x1 = (n: Node) => n.inputs[1]!;
 const y0 = (n: Node) => n.outputs[0];
 const none: GradRule = (n) => n.inputs.map(() => null);
 
-/** Elementwise rules, keyed by ONNX op type. */
+/**
+ * Elementwise rules, keyed by ONNX op type.
+ *
+ * @example
+ * ```ts
+ * import { ELEMENTWISE_RULES } from "./_rules_elementwise.ts";
+ * Object.keys(ELEMENTWISE_RULES); // op types with a rule
+ * ```
+ */
 export const ELEMENTWISE_RULES: Record<string, GradRule> = {
   Add: (n, [dy], nd) => [
     nd[0] ? sumTo(dy!, x0(n).shape) : null,

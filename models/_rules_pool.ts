@@ -70,7 +70,15 @@ function avgPoolGrad(n: Node, dy: Value): Value {
   });
 }
 
-/** Pool and resize rules, keyed by ONNX op type. */
+/**
+ * Pool and resize rules, keyed by ONNX op type.
+ *
+ * @example
+ * ```ts
+ * import { POOL_RULES } from "./_rules_pool.ts";
+ * Object.keys(POOL_RULES); // op types with a rule
+ * ```
+ */
 export const POOL_RULES: Record<string, GradRule> = {
   AveragePool: (n, [dy]) => [avgPoolGrad(n, dy!)],
   GlobalAveragePool: (n, [dy]) => {

@@ -15,7 +15,15 @@ import { attrInt, attrInts, constNumbers, type GradRule } from "./_rules_types.t
 
 const view: GradRule = (n, [dy]) => [reshape(dy!, n.inputs[0]!.shape), null];
 
-/** Shape-op and reduction rules, keyed by ONNX op type. */
+/**
+ * Shape-op and reduction rules, keyed by ONNX op type.
+ *
+ * @example
+ * ```ts
+ * import { SHAPE_RULES } from "./_rules_shape.ts";
+ * Object.keys(SHAPE_RULES); // op types with a rule
+ * ```
+ */
 export const SHAPE_RULES: Record<string, GradRule> = {
   Reshape: view,
   Flatten: view,

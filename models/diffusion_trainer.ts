@@ -18,7 +18,7 @@ import { AdamW, type ParamMap } from "./optim.ts";
 import { mean } from "./ops/reduce.ts";
 import { mul, sub } from "./ops/elementwise.ts";
 import { Session, type SessionOptions } from "./session.ts";
-import { type Tensor, toFloat32 } from "./tensor.ts";
+import type { Tensor } from "./tensor.ts";
 import { timestepDim, timestepFeatures, unet, type UNetConfig } from "./unet.ts";
 import { GaussianSchedule, linearBetas } from "../stages/diffusion/schedule.ts";
 import { Rng } from "../stages/random.ts";
@@ -169,18 +169,17 @@ export class DiffusionTrainer {
   /** The EMA weights (the ones to sample with), as tensors named like the model's modules. */
   emaWeights(): Map<string, Tensor> {
     const m = new Map<string, Tensor>();
-    for (const [k, e] of this.ema) {
-      m.set(k, { dtype: "F32", shape: this.store.entries.get(k)!.shape, data: e.slice() });
-    }
+    for (const [k, e] of this.ema) m.set(k, this.store.toTorch(k, e));
     return m;
   }
 
-  /** Everything needed to resume: `model.*`, `ema.*`, `optimizer.state.*` and `steps`. */
+  /**
+   * Everything needed to resume: `model.*` and `ema.*` (PyTorch layout), `optimizer.state.*`
+   * (the engine's layout) and `steps`.
+   */
   stateDict(): Map<string, Tensor> {
     const m = new Map<string, Tensor>();
-    for (const [k, p] of this.store.entries) {
-      m.set(`model.${k}`, { dtype: "F32", shape: p.shape, data: p.data.slice() });
-    }
+    for (const k of this.store.entries.keys()) m.set(`model.${k}`, this.store.toTorch(k));
     for (const [k, t] of this.emaWeights()) m.set(`ema.${k}`, t);
     for (const [k, t] of this.optimizer.stateDict()) m.set(`optimizer.${k}`, t);
     m.set("steps", { dtype: "I64", shape: [], data: BigInt64Array.of(BigInt(this.steps)) });
@@ -189,17 +188,15 @@ export class DiffusionTrainer {
 
   /** Restores a {@link DiffusionTrainer.stateDict}; throws naming a missing or mis-shaped key. */
   loadStateDict(state: Map<string, Tensor>): void {
-    for (const [k, p] of this.store.entries) {
-      for (const [prefix, dst] of [["model", p.data], ["ema", this.ema.get(k)!]] as const) {
+    for (const k of this.store.entries.keys()) {
+      const get = (prefix: string) => {
         const t = state.get(`${prefix}.${k}`);
-        if (!t) throw new Error(`Training state lacks '${prefix}.${k}' (expected [${p.shape}])`);
-        if (t.shape.join() !== p.shape.join()) {
-          throw new RangeError(
-            `Training state '${prefix}.${k}' has shape [${t.shape}]; the model needs [${p.shape}]`,
-          );
-        }
-        dst.set(toFloat32(t));
-      }
+        if (!t) throw new Error(`Training state lacks '${prefix}.${k}'`);
+        return t;
+      };
+      this.store.fromTorch(k, get("ema"));
+      this.ema.get(k)!.set(this.store.entries.get(k)!.data);
+      this.store.fromTorch(k, get("model"));
     }
     const opt = new Map<string, Tensor>();
     for (const [k, t] of state) if (k.startsWith("optimizer.")) opt.set(k.slice(10), t);

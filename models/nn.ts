@@ -48,7 +48,11 @@ export interface StoredParam {
  * permuteData(Float32Array.from([1, 2, 3, 4, 5, 6]), [2, 3], [1, 0]); // [1, 4, 2, 5, 3, 6]
  * ```
  */
-export function permuteData(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
+export function permuteData(
+  data: Float32Array,
+  shape: readonly number[],
+  perm: readonly number[],
+): Float32Array {
   const out = new Float32Array(data.length);
   const outShape = perm.map((p) => shape[p]);
   const inStride = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
@@ -101,7 +105,9 @@ export class ParamStore {
     if (!p) throw new Error(`No parameter '${name}'`);
     const want = p.toTorch ? p.toTorch.map((i) => p.shape[i]) : p.shape;
     if (t.shape.join() !== want.join()) {
-      throw new RangeError(`State dict '${name}' has shape [${t.shape}], the model needs [${want}]`);
+      throw new RangeError(
+        `State dict '${name}' has shape [${t.shape}], the model needs [${want}]`,
+      );
     }
     const values = toFloat32(t);
     if (!p.toTorch) {
@@ -140,7 +146,9 @@ export class ParamStore {
         data[i] = init.std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
       }
     }
-    const p: StoredParam = toTorch ? { shape, data, trainable, toTorch } : { shape, data, trainable };
+    const p: StoredParam = toTorch
+      ? { shape, data, trainable, toTorch }
+      : { shape, data, trainable };
     this.entries.set(name, p);
     return p;
   }
@@ -154,9 +162,11 @@ export class ParamStore {
  * import { Graph } from "./graph.ts";
  * import { Layers, ParamStore } from "./nn.ts";
  * import { relu } from "./ops/activation.ts";
+ * import { flatten } from "./ops/shape.ts";
  * const g = new Graph();
  * const nn = new Layers(g, new ParamStore(Math.random), true);
- * const y = nn.linear("fc", relu(nn.conv2d("conv", g.input("x", [2, 3, 8, 8]), 4, 3)), 10);
+ * const h = relu(nn.conv2d("conv", g.input("x", [2, 3, 8, 8]), 4, 3)); // [2, 4, 6, 6]
+ * const y = nn.linear("fc", flatten(h, 1), 10); // [2, 10]
  * ```
  */
 export class Layers {
@@ -257,7 +267,7 @@ export class Layers {
     const c = x.shape[1];
     const w = this.param(`${name}.weight`, [c], { kind: "const", value: 1 });
     const b = this.param(`${name}.bias`, [c], { kind: "const", value: 0 });
-    return groupNormOp(x, groups, w, b, o.eps);
+    return groupNormOp(x, groups, w, b, o.eps, { inference: !this.training });
   }
 
   /** `nn.LayerNorm(shape)` over the last dims. */

@@ -7,7 +7,7 @@
 import { Graph } from "./graph.ts";
 import { Layers, ParamStore } from "./nn.ts";
 import { Session, type SessionOptions } from "./session.ts";
-import { type Tensor, toFloat32 } from "./tensor.ts";
+import type { Tensor } from "./tensor.ts";
 import { timestepDim, timestepFeatures, unet, type UNetConfig } from "./unet.ts";
 import type { Denoiser, PredictionType } from "../stages/diffusion/denoiser.ts";
 
@@ -34,28 +34,25 @@ export interface UNetDenoiserOptions {
  */
 export function unetDenoiser(o: UNetDenoiserOptions): Denoiser & { release(): Promise<void> } {
   const { config: cfg } = o;
-  const store = new ParamStore(() => {
-    throw new Error("unreachable: every weight comes from the checkpoint");
-  });
-  // Check every weight the architecture needs against the checkpoint, by name and shape.
+  // Build once to create every weight the architecture needs (in the engine's layout), then
+  // fill each from the checkpoint (PyTorch layout), checking names and shapes.
+  const store = new ParamStore(() => 0);
   const probe = new Graph();
-  const nn = new Layers(probe, new ParamStore(() => 0), false);
   unet(
-    nn,
+    new Layers(probe, store, false),
     cfg,
     probe.input("x", [1, cfg.inChannels, cfg.size, cfg.size]),
     probe.input("t", [1, timestepDim(cfg)]),
     probe.input("y", [1], "int64"),
   );
-  for (const [name, p] of nn.store.entries) {
+  for (const name of store.entries.keys()) {
     const t = o.weights.get(name);
-    if (!t) throw new Error(`U-Net weights lack '${name}' (expected [${p.shape}])`);
-    if (t.shape.join() !== p.shape.join()) {
-      throw new RangeError(
-        `U-Net weight '${name}' has shape [${t.shape}]; the config needs [${p.shape}]`,
-      );
+    if (!t) throw new Error(`U-Net weights lack '${name}'`);
+    try {
+      store.fromTorch(name, t);
+    } catch (e) {
+      throw new RangeError(`U-Net weight ${(e as Error).message.replace(/^State dict /, "")}`);
     }
-    store.entries.set(name, { shape: [...p.shape], data: toFloat32(t), trainable: false });
   }
   const sessions = new Map<number, Promise<Session>>();
   const sessionFor = (b: number) => {

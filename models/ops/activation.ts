@@ -28,25 +28,69 @@ export function relu(x: Value): Value {
   return node1(x.graph, "Relu", [x], x.shape, x.dtype);
 }
 
-/** `x < 0 ? slope * x : x` (PyTorch default slope 0.01). @example `leakyRelu(x, 0.2)` */
+/**
+ * `x < 0 ? slope * x : x` (PyTorch default slope 0.01).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { leakyRelu } from "./activation.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = leakyRelu(x, 0.2);
+ * ```
+ */
 export function leakyRelu(x: Value, slope = 0.01): Value {
   isFloat("LeakyRelu", x);
   return node1(x.graph, "LeakyRelu", [x], x.shape, x.dtype, { alpha: attr.float(slope) });
 }
 
-/** Logistic sigmoid. @example `sigmoid(x)` */
+/**
+ * Logistic sigmoid.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { sigmoid } from "./activation.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = sigmoid(x);
+ * ```
+ */
 export function sigmoid(x: Value): Value {
   isFloat("Sigmoid", x);
   return node1(x.graph, "Sigmoid", [x], x.shape, x.dtype);
 }
 
-/** Hyperbolic tangent. @example `tanh(x)` */
+/**
+ * Hyperbolic tangent.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { tanh } from "./activation.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = tanh(x);
+ * ```
+ */
 export function tanh(x: Value): Value {
   isFloat("Tanh", x);
   return node1(x.graph, "Tanh", [x], x.shape, x.dtype);
 }
 
-/** Softmax along one axis (default last). @example `softmax(logits, 1)` */
+/**
+ * Softmax along one axis (default last).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { softmax } from "./activation.ts";
+ * const g = new Graph();
+ * const logits = g.input("logits", [2, 10]);
+ * const y = softmax(logits, 1);
+ * ```
+ */
 export function softmax(x: Value, ax = -1): Value {
   isFloat("Softmax", x);
   return node1(x.graph, "Softmax", [x], x.shape, x.dtype, {
@@ -54,7 +98,18 @@ export function softmax(x: Value, ax = -1): Value {
   });
 }
 
-/** Log-softmax along one axis (default last). @example `logSoftmax(logits, 1)` */
+/**
+ * Log-softmax along one axis (default last).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { logSoftmax } from "./activation.ts";
+ * const g = new Graph();
+ * const logits = g.input("logits", [2, 10]);
+ * const y = logSoftmax(logits, 1);
+ * ```
+ */
 export function logSoftmax(x: Value, ax = -1): Value {
   isFloat("LogSoftmax", x);
   return node1(x.graph, "LogSoftmax", [x], x.shape, x.dtype, {
@@ -105,7 +160,18 @@ export function gelu(x: Value, approximate: "none" | "tanh" = "none"): Value {
   })[0];
 }
 
-/** SiLU (swish), `x * sigmoid(x)`. @example `silu(x)` */
+/**
+ * SiLU (swish), `x * sigmoid(x)`.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { silu } from "./activation.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = silu(x);
+ * ```
+ */
 export function silu(x: Value): Value {
   isFloat("silu", x);
   return x.graph.composite([x], () => {

@@ -85,9 +85,9 @@ export function batchNorm(
     const mu = mean(x, axes, true); // [1, C, 1, 1]
     const xc = sub(x, mu);
     const v = mean(mul(xc, xc), axes, true); // biased batch variance
-    const rstd = reciprocal(sqrt(add(v, eps)));
-    const xhat = mul(xc, rstd);
-    const y = add(mul(xhat, reshape(gamma, chan)), reshape(beta, chan));
+    const rstd = reciprocal(sqrt(add(v, eps))); // [1, C, 1, 1]
+    const g4 = reshape(gamma, chan);
+    const y = add(mul(xc, mul(rstd, g4)), reshape(beta, chan)); // xhat gamma + beta, xhat unstored
     const newMean = add(mul(runningMean, 1 - m), mul(reshape(mu, [c]), m));
     const unbiased = count > 1 ? count / (count - 1) : 1;
     const newVar = add(mul(runningVar, 1 - m), mul(reshape(v, [c]), m * unbiased));
@@ -95,15 +95,17 @@ export function batchNorm(
       outputs: [y, newMean, newVar],
       backward: ([dy], needs) => {
         if (!dy) return [null, null, null];
+        // With xhat = xc rstd: s2 = sum(dy xhat) = rstd sum(dy xc);
+        // dx = a dy + b xhat + cc = a dy + (b rstd) xc + cc, a = gamma rstd.
         const s1 = sum(dy, axes); // [C]
-        const s2 = sum(mul(dy, xhat), axes); // [C]
+        const s2 = mul(sum(mul(dy, xc), axes), reshape(rstd, [c])); // [C]
         let dx: Value | null = null;
         if (needs[0]) {
-          const a = mul(reshape(gamma, chan), rstd); // [1, C, 1, 1]
+          const a = mul(g4, rstd); // [1, C, 1, 1]
           const am = mul(a, -1 / count);
-          const b = mul(am, reshape(s2, chan));
+          const bx = mul(mul(am, reshape(s2, chan)), rstd); // coefficient of xc
           const cc = mul(am, reshape(s1, chan));
-          dx = add(add(mul(dy, a), mul(xhat, b)), cc);
+          dx = add(add(mul(dy, a), mul(xc, bx)), cc);
         }
         return [dx, needs[1] ? s2 : null, needs[2] ? s1 : null];
       },

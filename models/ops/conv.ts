@@ -189,7 +189,20 @@ export function gemm(
   });
 }
 
-/** PyTorch `F.linear`: `x [N, in] @ w[out, in]^T + b`. @example `linear(x, w, b)` */
+/**
+ * PyTorch `F.linear`: `x [N, in] @ w[out, in]^T + b`.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { linear } from "./conv.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 3]);
+ * const w = g.input("w", [5, 3]);
+ * const b = g.input("b", [5]);
+ * const y = linear(x, w, b);
+ * ```
+ */
 export function linear(x: Value, w: Value, b: Value | null): Value {
   return gemm(x, w, b, { transB: true });
 }

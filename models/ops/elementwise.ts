@@ -34,57 +34,179 @@ export function add(a: Operand, b: Operand): Value {
   return binary("Add", a, b);
 }
 
-/** `a - b` with broadcasting. @example `sub(x, 1)` */
+/**
+ * `a - b` with broadcasting.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { sub } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = sub(x, 1);
+ * ```
+ */
 export function sub(a: Operand, b: Operand): Value {
   return binary("Sub", a, b);
 }
 
-/** `a * b` with broadcasting. @example `mul(x, w)` */
+/**
+ * `a * b` with broadcasting.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { mul } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4]);
+ * const w = g.input("w", [4]);
+ * const y = mul(x, w);
+ * ```
+ */
 export function mul(a: Operand, b: Operand): Value {
   return binary("Mul", a, b);
 }
 
-/** `a / b` with broadcasting. @example `div(x, 2)` */
+/**
+ * `a / b` with broadcasting.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { div } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = div(x, 2);
+ * ```
+ */
 export function div(a: Operand, b: Operand): Value {
   return binary("Div", a, b);
 }
 
-/** `-x`. @example `neg(x)` */
+/**
+ * `-x`.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { neg } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = neg(x);
+ * ```
+ */
 export function neg(x: Value): Value {
   return unary("Neg", x);
 }
 
-/** `exp(x)`. @example `exp(x)` */
+/**
+ * `exp(x)`.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { exp } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = exp(x);
+ * ```
+ */
 export function exp(x: Value): Value {
   return unary("Exp", x);
 }
 
-/** Natural logarithm. @example `log(x)` */
+/**
+ * Natural logarithm.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { log } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = log(x);
+ * ```
+ */
 export function log(x: Value): Value {
   return unary("Log", x);
 }
 
-/** Square root. @example `sqrt(x)` */
+/**
+ * Square root.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { sqrt } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = sqrt(x);
+ * ```
+ */
 export function sqrt(x: Value): Value {
   return unary("Sqrt", x);
 }
 
-/** `|x|`. @example `abs(x)` */
+/**
+ * `|x|`.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { abs } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = abs(x);
+ * ```
+ */
 export function abs(x: Value): Value {
   return unary("Abs", x);
 }
 
-/** `1 / x`. @example `reciprocal(x)` */
+/**
+ * `1 / x`.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { reciprocal } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = reciprocal(x);
+ * ```
+ */
 export function reciprocal(x: Value): Value {
   return unary("Reciprocal", x);
 }
 
-/** Gauss error function. @example `erf(x)` */
+/**
+ * Gauss error function.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { erf } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = erf(x);
+ * ```
+ */
 export function erf(x: Value): Value {
   return unary("Erf", x);
 }
 
-/** Sign (-1, 0, 1). @example `sign(x)` */
+/**
+ * Sign (-1, 0, 1).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { sign } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = sign(x);
+ * ```
+ */
 export function sign(x: Value): Value {
   return unary("Sign", x);
 }
@@ -106,7 +228,18 @@ export function pow(x: Value, p: number): Value {
   return node1(x.graph, "Pow", [x, e], x.shape, x.dtype);
 }
 
-/** Converts the element type. @example `cast(mask, "float32")` */
+/**
+ * Converts the element type.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { cast } from "./elementwise.ts";
+ * const g = new Graph();
+ * const mask = g.input("mask", [2, 4, 8, 8], "bool");
+ * const y = cast(mask, "float32");
+ * ```
+ */
 export function cast(x: Value, to: ElemType): Value {
   if (x.dtype === to) return x;
   const code =
@@ -114,13 +247,36 @@ export function cast(x: Value, to: ElemType): Value {
   return node1(x.graph, "Cast", [x], x.shape, to, { to: attr.int(code) });
 }
 
-/** `a > b` as bool, broadcasting. @example `greater(x, 0)` */
+/**
+ * `a > b` as bool, broadcasting.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { greater } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = greater(x, 0);
+ * ```
+ */
 export function greater(a: Operand, b: Operand): Value {
   const [x, y] = values("Greater", a, b);
   return node1(x.graph, "Greater", [x, y], broadcastShapes("Greater", x.shape, y.shape), "bool");
 }
 
-/** `cond ? a : b`, broadcasting. @example `where(mask, x, 0)` */
+/**
+ * `cond ? a : b`, broadcasting.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { where } from "./elementwise.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const mask = g.input("mask", [2, 4, 8, 8], "bool");
+ * const y = where(mask, x, 0);
+ * ```
+ */
 export function where(cond: Value, a: Operand, b: Operand): Value {
   const [x, y] = values("Where", a, b);
   sameType("Where", x, y);

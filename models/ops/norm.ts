@@ -1,7 +1,8 @@
 /**
  * Normalisation layers as composites with hand-written backward passes:
  * - groupNorm / instanceNorm / layerNorm: one ONNX LayerNormalization over the normalised
- *   block (it also returns the inverse std the backward needs), then the per-channel affine;
+ *   block (it also returns the inverse std the backward needs), then the per-channel affine
+ *   (for inference, instance norm is one InstanceNormalization node);
  * - batchNorm in train mode: batch statistics from primitives, new running statistics as
  *   extra outputs (PyTorch momentum; unbiased variance for the running var);
  * - batchNorm in eval mode: ONNX BatchNormalization (fusable into a preceding Conv).
@@ -63,6 +64,7 @@ export function groupNorm(
   gamma: Value | null,
   beta: Value | null,
   eps = NORM_EPS,
+  o: { inference?: boolean } = {},
 ): Value {
   const [n, c] = x.shape;
   if (c % groups) {
@@ -72,14 +74,29 @@ export function groupNorm(
   const m = (c / groups) * inner;
   const chan = [1, c, ...x.shape.slice(2).map(() => 1)];
   const inputs = [x, gamma, beta].filter((v): v is Value => v !== null);
+  // For inference, instance norm with affine weights is one InstanceNormalization node
+  // (faster than LayerNormalization + Mul + Add; in training the latter measured faster at
+  // 64 px because the backward needs xhat and rstd anyway). Either way it stays
+  // differentiable: the backward recomputes the statistics when the forward did not keep them.
+  const useIn = o.inference === true && groups === c && gamma && beta && x.rank > 2;
   return x.graph.composite(inputs, () => {
-    const [xh2, rstd] = normalizeRows(reshape(x, [n * groups, m]), eps); // [N*G, M], [N*G, 1]
-    const xhat = reshape(xh2, x.shape);
-    let y = gamma ? mul(xhat, reshape(gamma, chan)) : xhat;
-    if (beta) y = add(y, reshape(beta, chan));
+    let stats: [Value, Value] | null = null; // xhat [N*G, M], rstd [N*G, 1]
+    const getStats = () => (stats ??= normalizeRows(reshape(x, [n * groups, m]), eps));
+    let y: Value;
+    if (useIn) {
+      y = x.graph.node("InstanceNormalization", [x, gamma, beta], [{ shape: x.shape, dtype: x.dtype }], {
+        epsilon: attr.float(eps),
+      })[0];
+    } else {
+      const xhat = reshape(getStats()[0], x.shape);
+      y = gamma ? mul(xhat, reshape(gamma, chan)) : xhat;
+      if (beta) y = add(y, reshape(beta, chan));
+    }
     return {
       outputs: [y],
       backward: ([dy], needs) => {
+        const [xh2, rstd] = getStats();
+        const xhat = reshape(xh2, x.shape);
         const spatial = x.shape.map((_, i) => i).slice(2);
         const s1 = spatial.length ? sum(dy!, spatial) : dy!; // [N, C]
         const s2 = spatial.length ? sum(mul(dy!, xhat), spatial) : mul(dy!, xhat); // [N, C]
@@ -106,7 +123,20 @@ export function groupNorm(
   })[0];
 }
 
-/** Instance norm with affine weights (GroupNorm with one group per channel). @example `instanceNorm(x, w, b)` */
+/**
+ * Instance norm with affine weights (GroupNorm with one group per channel).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { instanceNorm } from "./norm.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const w = g.input("w", [4]);
+ * const b = g.input("b", [4]);
+ * const y = instanceNorm(x, w, b);
+ * ```
+ */
 export function instanceNorm(
   x: Value,
   gamma: Value | null,

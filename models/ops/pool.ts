@@ -85,7 +85,18 @@ export function maxPool(x: Value, kernel: number | number[], o: PoolOptions = {}
   )[0];
 }
 
-/** Mean over all spatial dims, keeping them as 1. @example `globalAvgPool(x) // [N, C, 1, 1]` */
+/**
+ * Mean over all spatial dims, keeping them as 1.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { globalAvgPool } from "./pool.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = globalAvgPool(x);
+ * ```
+ */
 export function globalAvgPool(x: Value): Value {
   const out = x.shape.map((d, i) => (i < 2 ? d : 1));
   return node1(x.graph, "GlobalAveragePool", [x], out, x.dtype);

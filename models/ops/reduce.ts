@@ -36,7 +36,18 @@ export function sum(x: Value, axes: readonly number[] = [], keepdims = false): V
   });
 }
 
-/** Mean over axes (all axes when empty). @example `mean(x, [2, 3], true)` */
+/**
+ * Mean over axes (all axes when empty).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { mean } from "./reduce.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = mean(x, [2, 3], true);
+ * ```
+ */
 export function mean(x: Value, axes: readonly number[] = [], keepdims = false): Value {
   const all = axes.length === 0 ? x.shape.map((_, i) => i) : axes;
   const { ax, shape } = reducedShape("mean", x, all, keepdims);

@@ -34,7 +34,18 @@ export function reshape(x: Value, shape: readonly number[]): Value {
   return node1(x.graph, "Reshape", [x, x.graph.ints(out)], out, x.dtype);
 }
 
-/** Permutes dims (ONNX Transpose). @example `permute(x, [0, 2, 3, 1])` */
+/**
+ * Permutes dims (ONNX Transpose).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { permute } from "./shape.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = permute(x, [0, 2, 3, 1]);
+ * ```
+ */
 export function permute(x: Value, perm: readonly number[]): Value {
   if (perm.length !== x.rank || [...perm].sort().some((p, i) => p !== i)) {
     throw new RangeError(`permute: [${perm}] is not a permutation of the dims of ${x}`);
@@ -52,14 +63,37 @@ export function permute(x: Value, perm: readonly number[]): Value {
   });
 }
 
-/** Flattens to 2-D `[prod(dims < axis), prod(dims >= axis)]`. @example `flatten(x, 1)` */
+/**
+ * Flattens to 2-D `[prod(dims < axis), prod(dims >= axis)]`.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { flatten } from "./shape.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = flatten(x, 1);
+ * ```
+ */
 export function flatten(x: Value, ax = 1): Value {
   const a = ax < 0 ? ax + x.rank : ax;
   const out = [numel(x.shape.slice(0, a)), numel(x.shape.slice(a))];
   return node1(x.graph, "Flatten", [x], out, x.dtype, { axis: attr.int(a) });
 }
 
-/** Concatenates along an axis. @example `cat([a, b], 1)` */
+/**
+ * Concatenates along an axis.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { cat } from "./shape.ts";
+ * const g = new Graph();
+ * const a = g.input("a", [2, 4, 8, 8]);
+ * const b = g.input("b", [2, 4, 8, 8]);
+ * const y = cat([a, b], 1);
+ * ```
+ */
 export function cat(xs: Value[], ax: number): Value {
   if (xs.length === 0) throw new Error("cat: no inputs");
   const a = axis("cat", ax, xs[0].rank);
@@ -124,7 +158,18 @@ export function sliceLength(n: number, start: number, end: number, step: number)
   return Math.max(0, Math.ceil((s - e) / -step));
 }
 
-/** Splits along an axis into pieces of the given sizes. @example `split(x, [2, 2], 1)` */
+/**
+ * Splits along an axis into pieces of the given sizes.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { split } from "./shape.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = split(x, [2, 2], 1);
+ * ```
+ */
 export function split(x: Value, sizes: readonly number[], ax: number): Value[] {
   const a = axis("split", ax, x.rank);
   if (sizes.reduce((p, q) => p + q, 0) !== x.shape[a]) {
@@ -138,7 +183,18 @@ export function split(x: Value, sizes: readonly number[], ax: number): Value[] {
   return x.graph.node("Split", [x, x.graph.ints(sizes)], outs, { axis: attr.int(a) });
 }
 
-/** Removes size-1 dims. @example `squeeze(x, [2, 3])` */
+/**
+ * Removes size-1 dims.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { squeeze } from "./shape.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 1, 1]);
+ * const y = squeeze(x, [2, 3]);
+ * ```
+ */
 export function squeeze(x: Value, axes: readonly number[]): Value {
   const ax = axes.map((a) => axis("squeeze", a, x.rank));
   for (const a of ax) {
@@ -148,7 +204,18 @@ export function squeeze(x: Value, axes: readonly number[]): Value {
   return node1(x.graph, "Squeeze", [x, x.graph.ints(ax)], out, x.dtype);
 }
 
-/** Inserts size-1 dims at the given output positions. @example `unsqueeze(x, [0])` */
+/**
+ * Inserts size-1 dims at the given output positions.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { unsqueeze } from "./shape.ts";
+ * const g = new Graph();
+ * const x = g.input("x", [2, 4, 8, 8]);
+ * const y = unsqueeze(x, [0]);
+ * ```
+ */
 export function unsqueeze(x: Value, axes: readonly number[]): Value {
   const rank = x.rank + axes.length;
   const ax = axes.map((a) => axis("unsqueeze", a, rank)).sort((p, q) => p - q);
@@ -158,7 +225,18 @@ export function unsqueeze(x: Value, axes: readonly number[]): Value {
   return node1(x.graph, "Unsqueeze", [x, x.graph.ints(ax)], out, x.dtype);
 }
 
-/** Broadcasts to a shape (ONNX Expand). @example `expand(b, [4, 3])` */
+/**
+ * Broadcasts to a shape (ONNX Expand).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { expand } from "./shape.ts";
+ * const g = new Graph();
+ * const b = g.input("b", [3]);
+ * const y = expand(b, [4, 3]);
+ * ```
+ */
 export function expand(x: Value, shape: readonly number[]): Value {
   const out = broadcastShapes("expand", x.shape, shape);
   if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return x;

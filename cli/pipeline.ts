@@ -1,0 +1,215 @@
+/**
+ * `mgd3 encode | sample | decode`: thin wrappers over the stages of the same names.
+ *
+ * @module
+ */
+import { type Command, type FlagValues, UsageError } from "./_command.ts";
+import { intFlag, numberFlag } from "./_flags.ts";
+import { CODEC_FLAGS, loadCodec, loadDenoiser, MODEL_FLAGS } from "./_models.ts";
+import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
+import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
+import { decode, DECODE_DEFAULTS } from "../stages/decode.ts";
+import { parseShard } from "../stages/shard.ts";
+import { Store } from "../stages/store.ts";
+
+const COMMON = {
+  store: { type: "string" as const, default: ".store", description: "store directory" },
+  out: { type: "string" as const, description: "artifact to write" },
+  shard: {
+    type: "string" as const,
+    default: "0/1",
+    description: "this worker's classes, i/n (e.g. a Slurm array index)",
+  },
+  overwrite: {
+    type: "boolean" as const,
+    description: "replace an artifact made with other options",
+  },
+};
+
+function required(v: FlagValues, ...names: string[]): void {
+  const missing = names.filter((n) => v[n] === undefined);
+  if (missing.length) throw new UsageError(`Missing ${missing.map((n) => `--${n}`).join(", ")}`);
+}
+
+/** `mgd3 encode`. */
+export const encodeCommand: Command = {
+  name: "encode",
+  summary: "Encode an ImageFolder into per-class VAE latents (ADM center_crop_arr preprocessing).",
+  flags: {
+    ...COMMON,
+    ...CODEC_FLAGS,
+    data: { type: "string", description: "ImageFolder root (one folder per class)" },
+    classes: {
+      type: "string",
+      default: "imagenette",
+      description: "class preset or comma-separated wnids",
+    },
+    "class-ids": {
+      type: "string",
+      choices: ["imagenet", "label"],
+      description:
+        "model class ids: ImageNet-1K index (DiT) or label position (default: label with --unet, else imagenet)",
+    },
+    limit: { type: "string", description: "at most this many images per class" },
+    flip: { type: "boolean", description: "mirror images before encoding" },
+    f16: { type: "boolean", description: "store latents as F16" },
+    "skip-bad": {
+      type: "boolean",
+      description: "skip unreadable images (listed in the report) instead of stopping",
+    },
+    "batch-size": { type: "string", default: "32", description: "images per codec call" },
+  },
+  positionals: [],
+  epilog:
+    "Example: mgd3 encode --unet weights/cpu_unet.safetensors --data data/train --out latents/train",
+  async run(v) {
+    required(v, "data", "out");
+    const codec = await loadCodec(v);
+    try {
+      const r = await encode(await Store.open(v.store as string), codec, {
+        ...ENCODE_DEFAULTS,
+        data: v.data as string,
+        classes: v.classes as string,
+        out: v.out as string,
+        classIds: (v["class-ids"] as "imagenet" | "label" | undefined) ??
+          (v.unet !== undefined ? "label" : "imagenet"),
+        limit: v.limit === undefined ? null : intFlag("limit", v.limit as string, 1),
+        flip: Boolean(v.flip),
+        dtype: v.f16 ? "F16" : "F32",
+        onError: v["skip-bad"] ? "skip" : "throw",
+        batchSize: intFlag("batch-size", v["batch-size"] as string, 1),
+        shard: parseShard(v.shard as string),
+        overwrite: Boolean(v.overwrite),
+      });
+      for (const b of r.badFiles) console.error(`skipped unreadable image ${b.path}: ${b.error}`);
+      console.log(
+        `${r.artifact}: wrote ${r.written.length} classes, skipped ${r.skipped.length} finished, ${
+          r.seconds.toFixed(1)
+        } s`,
+      );
+    } finally {
+      await codec.release();
+    }
+  },
+};
+
+/** `mgd3 sample`. */
+export const sampleCommand: Command = {
+  name: "sample",
+  summary:
+    "Sample one latent per mode with CFG and MGD3 mode guidance (or the DiT / D4M baselines).",
+  flags: {
+    ...COMMON,
+    ...MODEL_FLAGS,
+    modes: { type: "string", description: "modes artifact (from discover)" },
+    method: { type: "string", default: "ddpm", choices: ["ddpm", "ddim"], description: "sampler" },
+    steps: {
+      type: "string",
+      default: "50",
+      description: "respaced sampling steps (SPEC section 2)",
+    },
+    cfg: { type: "string", default: "4.0", description: "classifier-free guidance scale" },
+    "cfg-channels": {
+      type: "string",
+      description:
+        "latent channels CFG guides: 3 (DiT-XL/2 quirk, default with --dit) or all (default with --unet)",
+    },
+    lambda: {
+      type: "string",
+      default: "0.1",
+      description: "mode-guidance scale (App. F); 0 = unguided DiT baseline",
+    },
+    "t-stop": {
+      type: "string",
+      default: "25",
+      description: "stop guidance: guide while step index > t-stop (App. A)",
+    },
+    strength: {
+      type: "string",
+      description: "D4M-style prototype initialisation strength (0.7); off by default",
+    },
+    seed: { type: "string", default: "0", description: "dataset seed (paper: 0, 1, 2)" },
+    "batch-size": {
+      type: "string",
+      default: "8",
+      description: "samples per network call (results do not depend on it)",
+    },
+  },
+  positionals: [],
+  epilog:
+    "Example: mgd3 sample --unet weights/cpu_unet.safetensors --modes modes/ipc10 --out samples/mgd3-s0",
+  async run(v) {
+    required(v, "modes", "out");
+    const { denoiser, id, cpuScale } = await loadDenoiser(v);
+    try {
+      const lambda = numberFlag("lambda", v.lambda as string, 0);
+      const cfgChannels = v["cfg-channels"] === undefined
+        ? (cpuScale ? "all" : 3)
+        : v["cfg-channels"] === "all"
+        ? "all"
+        : intFlag("cfg-channels", v["cfg-channels"] as string, 1);
+      const r = await sample(await Store.open(v.store as string), denoiser, {
+        ...SAMPLE_DEFAULTS,
+        modes: v.modes as string,
+        out: v.out as string,
+        model: id,
+        method: v.method as "ddpm" | "ddim",
+        steps: intFlag("steps", v.steps as string, 1),
+        cfgScale: numberFlag("cfg", v.cfg as string, 0),
+        cfgChannels,
+        variance: denoiser.learnSigma ? "learned_range" : "fixed_small",
+        guidance: lambda === 0
+          ? null
+          : { lambda, tStop: intFlag("t-stop", v["t-stop"] as string, -1) },
+        strength: v.strength === undefined
+          ? null
+          : numberFlag("strength", v.strength as string, 0, 1),
+        seed: intFlag("seed", v.seed as string, 0),
+        batchSize: intFlag("batch-size", v["batch-size"] as string, 1),
+        shard: parseShard(v.shard as string),
+        overwrite: Boolean(v.overwrite),
+      });
+      console.log(
+        `${r.artifact}: wrote ${r.written.length} classes, skipped ${r.skipped.length} finished, ${
+          r.seconds.toFixed(1)
+        } s`,
+      );
+    } finally {
+      await denoiser.release();
+    }
+  },
+};
+
+/** `mgd3 decode`. */
+export const decodeCommand: Command = {
+  name: "decode",
+  summary:
+    "Decode sampled latents into the distilled dataset (PNG ImageFolder) and a contact sheet.",
+  flags: {
+    ...COMMON,
+    ...CODEC_FLAGS,
+    samples: { type: "string", description: "samples artifact (from sample)" },
+    "batch-size": { type: "string", default: "16", description: "latents per codec call" },
+  },
+  positionals: [],
+  epilog:
+    "Example: mgd3 decode --unet weights/cpu_unet.safetensors --samples samples/mgd3-s0 --out distilled/mgd3-s0",
+  async run(v) {
+    required(v, "samples", "out");
+    const codec = await loadCodec(v);
+    try {
+      const r = await decode(await Store.open(v.store as string), codec, {
+        ...DECODE_DEFAULTS,
+        samples: v.samples as string,
+        out: v.out as string,
+        batchSize: intFlag("batch-size", v["batch-size"] as string, 1),
+        shard: parseShard(v.shard as string),
+        overwrite: Boolean(v.overwrite),
+      });
+      console.log(`${r.artifact}: wrote ${r.written.length} classes; images in ${r.imageFolder}`);
+      if (r.contactSheet) console.log(`contact sheet: ${r.contactSheet}`);
+    } finally {
+      await codec.release();
+    }
+  },
+};
