@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import { main } from "../cli.ts";
+import { Graph } from "../models/graph.ts";
+import { Layers, ParamStore } from "../models/nn.ts";
+import { unet, type UNetConfig } from "../models/unet.ts";
+import { loadCpuModel, saveCpuModel } from "../models/cpu_model.ts";
+import type { Tensor } from "../models/tensor.ts";
+import { Rng } from "../stages/random.ts";
+import { listImageFolder } from "../stages/image_folder.ts";
+import { IMAGENETTE_224 } from "./_shared.ts";
+
+const HAVE_DATA = await Deno.stat(`${IMAGENETTE_224}/val`).then(() => true, () => false);
+const CFG: UNetConfig = {
+  inChannels: 32,
+  size: 8,
+  channels: 8,
+  mult: [1, 2],
+  blocksPerLevel: 1,
+  midBlocks: 0,
+  numClasses: 10,
+  groups: 4,
+};
+
+/** A cpu-scale model file with random weights (a stand-in for the trained model). */
+async function randomModel(path: string): Promise<void> {
+  const rng = Rng.from(3);
+  const store = new ParamStore(() => rng.random());
+  const g = new Graph();
+  unet(
+    new Layers(g, store, false),
+    CFG,
+    g.input("x", [1, 32, 8, 8]),
+    g.input("t", [1, 8]),
+    g.input("y", [1], "int64"),
+  );
+  const weights = new Map<string, Tensor>();
+  for (const k of store.entries.keys()) weights.set(k, store.toTorch(k));
+  await saveCpuModel(path, weights, {
+    config: CFG,
+    predictionType: "v",
+    imageSize: 64,
+    normalisation: { mean: new Array(32).fill(0.1), std: new Array(32).fill(2) },
+    classes: ["n01440764", "n02102040"],
+    training: { note: "random weights for tests" },
+  });
+}
+
+async function run(argv: string[]): Promise<void> {
+  const status = await main([...argv, "--progress", "silent"]);
+  assert.equal(status, 0, `mgd3 ${argv.join(" ")} failed`);
+}
+
+Deno.test({
+  name:
+    "the command line runs encode -> discover -> sample -> decode at the cpu scale with a model file",
+  ignore: !HAVE_DATA,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "mgd3-cli-" });
+    const model = `${dir}/unet.safetensors`;
+    await randomModel(model);
+    const { info } = await loadCpuModel(model);
+    assert.equal(info.config.channels, 8);
+    const store = `${dir}/store`;
+    const classes = "n01440764,n02102040";
+    await run([
+      "encode",
+      "--store",
+      store,
+      "--unet",
+      model,
+      "--data",
+      `${IMAGENETTE_224}/val`,
+      "--classes",
+      classes,
+      "--limit",
+      "4",
+      "--out",
+      "latents",
+    ]);
+    await run([
+      "discover",
+      "--store",
+      store,
+      "--latents",
+      "latents",
+      "--out",
+      "modes",
+      "--ipc",
+      "2",
+    ]);
+    await run([
+      "sample",
+      "--store",
+      store,
+      "--unet",
+      model,
+      "--modes",
+      "modes",
+      "--out",
+      "samples",
+      "--steps",
+      "4",
+      "--batch-size",
+      "2",
+    ]);
+    await run([
+      "decode",
+      "--store",
+      store,
+      "--unet",
+      model,
+      "--samples",
+      "samples",
+      "--out",
+      "distilled",
+    ]);
+    const images = await listImageFolder(`${store}/distilled/images`);
+    assert.equal(images.length, 4);
+    assert.deepEqual([...new Set(images.map((i) => i.className))], ["n01440764", "n02102040"]);
+    await Deno.stat(`${store}/distilled/contact_sheet.png`);
+    // Re-running a stage with the same options skips it; with other options it is refused.
+    await run([
+      "discover",
+      "--store",
+      store,
+      "--latents",
+      "latents",
+      "--out",
+      "modes",
+      "--ipc",
+      "2",
+    ]);
+    assert.equal(
+      await main([
+        "discover",
+        "--store",
+        store,
+        "--latents",
+        "latents",
+        "--out",
+        "modes",
+        "--ipc",
+        "3",
+        "--progress",
+        "silent",
+      ]),
+      1,
+    );
+    // A model file that is not one is named in the error.
+    assert.equal(
+      await main([
+        "sample",
+        "--store",
+        store,
+        "--unet",
+        `${store}/store.json`,
+        "--modes",
+        "modes",
+        "--out",
+        "x",
+        "--progress",
+        "silent",
+      ]),
+      1,
+    );
+  },
+});
