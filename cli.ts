@@ -8,6 +8,7 @@ import { type Command, helpText, parseCommand, UsageError } from "./cli/_command
 import { discoverCommand } from "./cli/discover.ts";
 import { inspectCommand } from "./cli/inspect.ts";
 import { decodeCommand, encodeCommand, sampleCommand } from "./cli/pipeline.ts";
+import { trainModelCommand } from "./cli/train_model.ts";
 import { type ProgressMode, setProgressMode } from "./stages/progress.ts";
 
 /** Every command, in the order `mgd3 --help` lists them. */
@@ -16,6 +17,7 @@ export const COMMANDS: Command[] = [
   discoverCommand,
   sampleCommand,
   decodeCommand,
+  trainModelCommand,
   inspectCommand,
 ];
 
