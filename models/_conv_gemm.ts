@@ -126,18 +126,19 @@ export function convGemm(
   const [cout, , kh, kw] = w.shape;
   const [ho, wo] = out;
   const rows = n * ho * wo;
-  const inputs = b ? [x, w, b] : [x, w];
-  return x.graph.composite(inputs, () => {
-    const p = im2rowNhwc(permute(x, [0, 2, 3, 1]), geo, out); // [N*Ho*Wo, K*Cin]
+  // Channels-last in and out; the transposes stay outside the composite so that neighbouring
+  // ops can push them through and consecutive lowered convs fold them away.
+  const xt = permute(x, [0, 2, 3, 1]); // [N, H, W, Cin]
+  const inputs = b ? [xt, w, b] : [xt, w];
+  const yt = x.graph.composite(inputs, () => {
+    const p = im2rowNhwc(xt, geo, out); // [N*Ho*Wo, K*Cin]
     const wk = reshape(permute(w, [0, 2, 3, 1]), [cout, kh * kw * cin]); // [Cout, K*Cin]
     const y2 = gemm(p, wk, b, { transB: true }); // [N*Ho*Wo, Cout]
-    const y = permute(reshape(y2, [n, ho, wo, cout]), [0, 3, 1, 2]);
     return {
-      outputs: [y],
-      backward: ([dy], needs) => {
-        const dyt = permute(dy!, [0, 2, 3, 1]); // [N, Ho, Wo, Cout]
-        const dy2 = reshape(dyt, [rows, cout]);
-        let dx: Value | null = null;
+      outputs: [reshape(y2, [n, ho, wo, cout])],
+      backward: ([dyt], needs) => {
+        const dy2 = reshape(dyt!, [rows, cout]);
+        let dxt: Value | null = null;
         if (needs[0]) {
           const unit = geo.strides.every((v) => v === 1) && geo.dilations.every((v) => v === 1);
           const full = [kh - 1 - geo.pads[0], kw - 1 - geo.pads[1]];
@@ -149,20 +150,15 @@ export function convGemm(
             ]);
             const wf2 = reshape(wf, [kh * kw * cout, cin]); // rows (kh, kw, cout)
             const fgeo = { ...geo, pads: [...full, ...full] };
-            const pd = im2rowNhwc(dyt, fgeo, x.shape.slice(2)); // [N*H*W, K*Cout]
-            dx = permute(reshape(gemm(pd, wf2, null), [n, x.shape[2], x.shape[3], cin]), [
-              0,
-              3,
-              1,
-              2,
-            ]);
+            const pd = im2rowNhwc(dyt!, fgeo, x.shape.slice(2)); // [N*H*W, K*Cout]
+            dxt = reshape(gemm(pd, wf2, null), [n, x.shape[2], x.shape[3], cin]);
           } else {
             const cols = gemm(dy2, wk, null); // [N*Ho*Wo, K*Cin], columns (kh, kw, c)
             const blocks = reshape(
               permute(reshape(cols, [n, ho * wo, kh * kw, cin]), [0, 3, 2, 1]),
               [n, cin * kh * kw, ho * wo],
             );
-            dx = col2imBlocks(blocks, geo, x.shape);
+            dxt = permute(col2imBlocks(blocks, geo, x.shape), [0, 2, 3, 1]);
           }
         }
         const dw = needs[1]
@@ -173,10 +169,11 @@ export function convGemm(
             2,
           ])
           : null;
-        return [dx, dw, ...(b ? [needs[2] ? sum(dy2, [0]) : null] : [])];
+        return [dxt, dw, ...(b ? [needs[2] ? sum(dy2, [0]) : null] : [])];
       },
     };
   })[0];
+  return permute(yt, [0, 3, 1, 2]); // [N, Cout, Ho, Wo]
 }
 
 function col2imBlocks(blocks: Value, geo: ConvGeometry, xShape: readonly number[]): Value {

@@ -32,11 +32,19 @@ function weightGrad(a: Value, pm: Value, group: number, shape: readonly number[]
   return reshape(matmul(reshape(at, [group, ca / group, cols]), pg), shape);
 }
 
+/** Conv weight gradient from the NCHW patch matrix (measured faster than channels-last here). */
+function convWeightGrad(x: Value, dy: Value, geo: ConvGeometry, shape: readonly number[]): Value {
+  return weightGrad(dy, im2col(x, geo, dy.shape.slice(2)), geo.group, shape);
+}
+
 /** Flips kernels spatially and swaps in/out channels within each group. */
 function flipWeights(w: Value, group: number): Value {
   const [co, cig, kh, kw] = w.shape;
-  const t = permute(reshape(w, [group, co / group, cig, kh, kw]), [0, 2, 1, 3, 4]);
-  const swapped = reshape(t, [cig * group, co / group, kh, kw]);
+  // Groups 1: one 4-D transpose (it folds into the stored [Cout, kh, kw, Cin] layout's).
+  const swapped = group === 1 ? permute(w, [1, 0, 2, 3]) : reshape(
+    permute(reshape(w, [group, co / group, cig, kh, kw]), [0, 2, 1, 3, 4]),
+    [cig * group, co / group, kh, kw],
+  );
   return slice(swapped, [2, 3], [-1, -1], [-(2 ** 62), -(2 ** 62)], [-1, -1]);
 }
 
@@ -91,7 +99,7 @@ export const CONV_RULES: Record<string, GradRule> = {
     const geo = check2d(n);
     return [
       nd[0] ? convInputGrad(dy!, w, x, geo) : null,
-      nd[1] ? weightGrad(dy!, im2col(x, geo, dy!.shape.slice(2)), geo.group, w.shape) : null,
+      nd[1] ? convWeightGrad(x, dy!, geo, w.shape) : null,
       nd[2] ? sum(dy!, [0, 2, 3]) : null,
     ];
   },

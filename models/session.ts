@@ -137,13 +137,6 @@ export class Session {
     return new Session(s, providers);
   }
 
-  /** Whether onnxruntime-node lists a provider as usable here without extra installs. */
-  static hasProvider(name: string): boolean {
-    // deno-lint-ignore no-explicit-any
-    const list = (ort as any).listSupportedBackends?.() as { name: string; bundled: boolean }[];
-    return (list ?? []).some((b) => b.name === name && b.bundled);
-  }
-
   /** Checks feeds against the model inputs; throws naming the input and its dims. */
   validate(feeds: Record<string, Tensor>): void {
     for (const info of this.inputs) {

@@ -4,21 +4,26 @@
  * outputs the loss, every parameter's gradient and the new BatchNorm running statistics,
  * and an eval-mode graph that outputs logits, and runs them as ordinary ONNX sessions.
  *
- * Parameters live in a {@link ParamStore} as Float32Arrays that an optimizer from
- * `optim.ts` updates in place; gradients are written by onnxruntime straight into
- * preallocated arrays (no allocation or copy per step). State exports and imports as
- * `Map<string, Tensor>` with PyTorch state-dict names.
+ * Parameters live in a {@link ParamStore} as Float32Arrays. Two ways to optimise:
+ * - `optimizer` (an `optim.ts` Optimizer): `step` = {@link Trainer.computeGradients}, whose
+ *   gradients onnxruntime writes straight into preallocated arrays, then the optimizer's
+ *   in-place update in JavaScript;
+ * - `graphOptimizer` (e.g. `GraphSGD`): the update runs inside the training graph, and the
+ *   new parameters and optimizer state are written into second buffers that are swapped in
+ *   after each step (no copies, no separate pass in JavaScript).
+ * State exports and imports as `Map<string, Tensor>` with PyTorch state-dict names.
  *
  * @module
  */
-import { grad } from "./autodiff.ts";
-import { Graph, type Value } from "./graph.ts";
-import { crossEntropy, klDivSoftTargets, mixedCrossEntropy } from "./losses.ts";
-import { Layers, ParamStore } from "./nn.ts";
+import type { GraphOptimizer } from "./graph_sgd.ts";
+import type { Layers } from "./nn.ts";
+import { ParamStore } from "./nn.ts";
+import type { Value } from "./graph.ts";
 import { fillDropoutMask } from "./ops/dropout.ts";
 import type { Optimizer, ParamMap } from "./optim.ts";
 import { Session, type SessionOptions } from "./session.ts";
 import type { Tensor } from "./tensor.ts";
+import { buildTrainGraph, type GraphMode } from "./_train_graph.ts";
 
 /** A model: builds logits `[N, classes]` from `x [N, ...inputShape]`. */
 export type ModelFn = (nn: Layers, x: Value) => Value;
@@ -31,16 +36,23 @@ export type LossSpec =
 
 /** Options of {@link Trainer}. */
 export interface TrainerOptions {
+  /** The network, built once per mode and batch size. */
   model: ModelFn;
   /** Shape of one sample, e.g. `[3, 32, 32]`. */
   inputShape: number[];
+  /** Number of logits. */
   classes: number;
+  /** Loss of the train-mode graph. */
   loss: LossSpec;
   /** Uniform [0, 1) generator for initialisation and dropout masks (seeded by the caller). */
   random: () => number;
+  /** Optimizer updating parameters in JavaScript after each gradient computation. */
   optimizer?: Optimizer;
-  /** Initial weights (PyTorch names); missing ones get PyTorch's default init. */
+  /** Optimizer fused into the training graph (takes precedence for `step`). */
+  graphOptimizer?: GraphOptimizer;
+  /** Initial weights (PyTorch names and layouts); missing ones get PyTorch's default init. */
   state?: Map<string, Tensor>;
+  /** Session options (threads, execution providers); graph optimisation defaults to "extended". */
   session?: SessionOptions;
 }
 
@@ -60,10 +72,11 @@ export interface Batch {
 
 interface Built {
   session: Session;
-  feeds: Record<string, Tensor>;
-  into: Record<string, Tensor>;
-  random: { name: string; p: number; data: Float32Array }[];
+  params: string[];
+  trainable: string[];
   updates: [string, string][];
+  into: Record<string, Tensor>;
+  random: { name: string; shape: number[]; p: number; data: Float32Array }[];
 }
 
 const f32 = (shape: number[], data: Float32Array): Tensor => ({ dtype: "F32", shape, data });
@@ -88,21 +101,26 @@ const f32 = (shape: number[], data: Float32Array): Tensor => ({ dtype: "F32", sh
  * ```
  */
 export class Trainer {
+  /** Parameter and buffer values (PyTorch names). */
   readonly store: ParamStore;
-  #train = new Map<number, Built>();
-  #eval = new Map<number, Built>();
+  #built = new Map<string, Built>();
+  /** Second buffers of parameters and optimizer state (graphOptimizer), swapped per step. */
+  #spare = new Map<string, Float32Array>();
+  #optState = new Map<string, Float32Array[]>();
+  #optSpare = new Map<string, Float32Array[]>();
+  #steps = 0;
 
   constructor(readonly o: TrainerOptions) {
     this.store = new ParamStore(o.random);
     // Build once at batch size 1 to create every parameter, then apply the given state.
-    this.#graph(1, false);
+    buildTrainGraph(o, this.store, 1, "eval");
     if (o.state) this.loadStateDict(o.state);
   }
 
   /**
-   * Trainable parameters by PyTorch name (update them in place). Conv weights are stored
-   * [Cout, kh, kw, Cin]; `store.toTorch(name, data)` gives PyTorch's layout. Gradients from
-   * {@link computeGradients} use the same layout as these arrays.
+   * Trainable parameters by PyTorch name (an optimizer updates them in place). Conv weights
+   * are stored [Cout, kh, kw, Cin]; `store.toTorch(name, data)` gives PyTorch's layout.
+   * Gradients from {@link computeGradients} use the same layout as these arrays.
    */
   get params(): ParamMap {
     const m: ParamMap = new Map();
@@ -110,61 +128,37 @@ export class Trainer {
     return m;
   }
 
-  #graph(n: number, training: boolean): { g: Graph; nn: Layers; loss?: Value; logits: Value } {
-    const g = new Graph();
-    const nn = new Layers(g, this.store, training);
-    const x = g.input("x", [n, ...this.o.inputShape]);
-    const logits = this.o.model(nn, x);
-    if (logits.shape.join() !== `${n},${this.o.classes}`) {
-      throw new RangeError(`Model output ${logits} should be [${n}, ${this.o.classes}]`);
-    }
-    if (!training) return { g, nn, logits };
-    const spec = this.o.loss;
-    const labels = () => g.input("labels", [n], "int64");
-    const loss = spec.kind === "crossEntropy"
-      ? crossEntropy(logits, labels())
-      : spec.kind === "mixedCrossEntropy"
-      ? mixedCrossEntropy(logits, labels(), g.input("labels_b", [n], "int64"), g.input("lam", []))
-      : klDivSoftTargets(logits, g.input("teacher", [n, this.o.classes]), spec.temperature, spec);
-    return { g, nn, loss, logits };
-  }
-
-  async #build(n: number, training: boolean): Promise<Built> {
-    const cache = training ? this.#train : this.#eval;
-    const have = cache.get(n);
+  async #build(n: number, mode: GraphMode): Promise<Built> {
+    const key = `${mode}:${n}`;
+    const have = this.#built.get(key);
     if (have) return have;
-    const { g, nn, loss, logits } = this.#graph(n, training);
+    const t = buildTrainGraph(this.o, this.store, n, mode, this.o.graphOptimizer);
+    const session = await Session.create(t.g.toModel(), {
+      graphOptimizationLevel: "extended", // "all" adds NCHWc reorders that cost more here
+      ...this.o.session,
+    });
     const into: Record<string, Tensor> = {};
-    const updates: [string, string][] = [];
-    if (loss) {
-      g.output(loss, "loss");
-      const names = [...g.params.values()].filter((p) => p.trainable).map((p) => p.value.name);
-      const grads = grad(loss, names.map((k) => g.params.get(k)!.value));
-      names.forEach((k, i) => {
-        g.output(grads[i], `grad:${k}`);
+    if (mode === "grad") {
+      for (const k of t.trainable) {
         const p = this.store.entries.get(k)!;
         into[`grad:${k}`] = f32(p.shape, new Float32Array(p.data.length));
-      });
-      for (const [k, v] of nn.updates) {
-        g.output(v, `update:${k}`);
-        updates.push([`update:${k}`, k]);
       }
-    } else g.output(logits, "logits");
-    const session = await Session.create(g.toModel(), this.o.session);
-    const feeds: Record<string, Tensor> = {};
-    for (const [k, p] of g.params) {
-      feeds[k] = f32(p.value.shape as number[], p.data as Float32Array);
     }
-    const random = g.randomInputs.map((r) => ({
+    const random = t.g.randomInputs.map((r) => ({
       name: r.value.name,
+      shape: [...r.value.shape],
       p: r.p,
       data: new Float32Array(r.value.shape.reduce((a, b) => a * b, 1)),
     }));
-    for (const r of random) {
-      feeds[r.name] = f32(g.inputs.find((v) => v.name === r.name)!.shape as number[], r.data);
-    }
-    const built = { session, feeds, into, random, updates };
-    cache.set(n, built);
+    const built = {
+      session,
+      params: t.params,
+      trainable: t.trainable,
+      updates: t.updates,
+      into,
+      random,
+    };
+    this.#built.set(key, built);
     return built;
   }
 
@@ -178,17 +172,17 @@ export class Trainer {
     return x.length / per;
   }
 
-  /**
-   * Loss and gradients of one batch in train mode; also advances BatchNorm running
-   * statistics. The gradient arrays are reused by the next call with the same batch size.
-   */
-  async computeGradients(batch: Batch): Promise<{ loss: number; grads: ParamMap }> {
-    const n = this.#batchSize(batch.x);
-    const b = await this.#build(n, true);
-    const feeds: Record<string, Tensor> = {
-      ...b.feeds,
-      x: f32([n, ...this.o.inputShape], batch.x),
-    };
+  /** Feeds of the parameters (current buffers), the batch and fresh dropout masks. */
+  #feeds(b: Built, n: number, batch: Batch | null, x: Float32Array): Record<string, Tensor> {
+    const feeds: Record<string, Tensor> = { x: f32([n, ...this.o.inputShape], x) };
+    for (const k of b.params) {
+      const p = this.store.entries.get(k)!;
+      feeds[k] = f32(p.shape, p.data);
+    }
+    for (const r of b.random) {
+      feeds[r.name] = f32(r.shape, fillDropoutMask(r.data, r.p, this.o.random));
+    }
+    if (!batch) return feeds;
     const spec = this.o.loss;
     if (spec.kind !== "klDiv") feeds.labels = int64("labels", batch.labels, n);
     if (spec.kind === "mixedCrossEntropy") {
@@ -200,34 +194,80 @@ export class Trainer {
       if (!batch.teacher) throw new Error("klDiv batch needs teacher logits");
       feeds.teacher = f32([n, this.o.classes], batch.teacher);
     }
-    for (const r of b.random) fillDropoutMask(r.data, r.p, this.o.random);
-    const out = await b.session.run(feeds, { into: b.into });
-    for (const [outName, buf] of b.updates) {
-      this.store.entries.get(buf)!.data.set(out[outName].data as Float32Array);
-    }
-    for (const k of this.store.counters.keys()) {
-      this.store.counters.set(k, this.store.counters.get(k)! + 1n);
-    }
-    const grads: ParamMap = new Map();
-    for (const [k, t] of Object.entries(b.into)) grads.set(k.slice(5), t.data as Float32Array);
-    return { loss: (out.loss.data as Float32Array)[0], grads };
+    return feeds;
   }
 
-  /** One optimisation step: gradients, then the optimizer's in-place update. Returns the loss. */
-  async step(batch: Batch): Promise<number> {
-    if (!this.o.optimizer) {
-      throw new Error("Trainer.step needs an optimizer (or use computeGradients)");
+  #afterTrainRun(b: Built, out: Record<string, Tensor>): number {
+    for (const [name, buf] of b.updates) {
+      this.store.entries.get(buf)!.data.set(out[name].data as Float32Array);
     }
-    const { loss, grads } = await this.computeGradients(batch);
-    this.o.optimizer.step(this.params, grads);
-    return loss;
+    for (const [k, c] of this.store.counters) this.store.counters.set(k, c + 1n);
+    return (out.loss.data as Float32Array)[0];
+  }
+
+  /**
+   * Loss and gradients of one batch in train mode; also advances BatchNorm running
+   * statistics. The gradient arrays are reused by the next call with the same batch size.
+   */
+  async computeGradients(batch: Batch): Promise<{ loss: number; grads: ParamMap }> {
+    const n = this.#batchSize(batch.x);
+    const b = await this.#build(n, "grad");
+    const out = await b.session.run(this.#feeds(b, n, batch, batch.x), { into: b.into });
+    const grads: ParamMap = new Map();
+    for (const k of b.trainable) grads.set(k, b.into[`grad:${k}`].data as Float32Array);
+    return { loss: this.#afterTrainRun(b, out), grads };
+  }
+
+  /** One optimisation step (fused in the graph when a graphOptimizer is set). Returns the loss. */
+  async step(batch: Batch): Promise<number> {
+    const opt = this.o.graphOptimizer;
+    if (!opt) {
+      if (!this.o.optimizer) throw new Error("Trainer.step needs an optimizer or graphOptimizer");
+      const { loss, grads } = await this.computeGradients(batch);
+      this.o.optimizer.step(this.params, grads);
+      return loss;
+    }
+    const n = this.#batchSize(batch.x);
+    const b = await this.#build(n, "fused");
+    const feeds = this.#feeds(b, n, batch, batch.x);
+    const into: Record<string, Tensor> = {};
+    for (const [h, v] of Object.entries(opt.hyper(this.#steps + 1))) {
+      const name = `hyper:${h}`;
+      if (b.session.inputs.some((i) => i.name === name)) feeds[name] = f32([], Float32Array.of(v));
+    }
+    for (const k of b.trainable) {
+      const p = this.store.entries.get(k)!;
+      const spare = this.#spare.get(k) ?? new Float32Array(p.data.length);
+      this.#spare.set(k, spare);
+      into[`new_param:${k}`] = f32(p.shape, spare);
+      const state = this.#optState.get(k) ?? opt.slots.map(() => new Float32Array(p.data.length));
+      const next = this.#optSpare.get(k) ?? opt.slots.map(() => new Float32Array(p.data.length));
+      this.#optState.set(k, state);
+      this.#optSpare.set(k, next);
+      opt.slots.forEach((s, i) => {
+        feeds[`state:${k}:${s}`] = f32(p.shape, state[i]);
+        into[`new_state:${k}:${s}`] = f32(p.shape, next[i]);
+      });
+    }
+    const out = await b.session.run(feeds, { into });
+    for (const k of b.trainable) { // swap in the new buffers; the old ones become spares
+      const p = this.store.entries.get(k)!;
+      const old = p.data;
+      p.data = this.#spare.get(k)!;
+      this.#spare.set(k, old);
+      const state = this.#optState.get(k)!;
+      this.#optState.set(k, this.#optSpare.get(k)!);
+      this.#optSpare.set(k, state);
+    }
+    this.#steps++;
+    return this.#afterTrainRun(b, out);
   }
 
   /** Eval-mode logits `[N, classes]` of a batch (running statistics, no dropout). */
   async forward(x: Float32Array): Promise<Float32Array> {
     const n = this.#batchSize(x);
-    const b = await this.#build(n, false);
-    const out = await b.session.run({ ...b.feeds, x: f32([n, ...this.o.inputShape], x) });
+    const b = await this.#build(n, "eval");
+    const out = await b.session.run(this.#feeds(b, n, null, x));
     return out.logits.data as Float32Array;
   }
 
@@ -261,11 +301,23 @@ export class Trainer {
     }
   }
 
+  /**
+   * State of the graphOptimizer as `state.<param>.<slot>` tensors in PyTorch's layout
+   * (torch.optim state naming), e.g. `state.fc.weight.momentum_buffer`.
+   */
+  graphOptimizerState(): Map<string, Tensor> {
+    const m = new Map<string, Tensor>();
+    const slots = this.o.graphOptimizer?.slots ?? [];
+    for (const [k, arrays] of this.#optState) {
+      slots.forEach((s, i) => m.set(`state.${k}.${s}`, this.store.toTorch(k, arrays[i])));
+    }
+    return m;
+  }
+
   /** Frees every session. */
   async release(): Promise<void> {
-    for (const b of [...this.#train.values(), ...this.#eval.values()]) await b.session.release();
-    this.#train.clear();
-    this.#eval.clear();
+    for (const b of this.#built.values()) await b.session.release();
+    this.#built.clear();
   }
 }
 

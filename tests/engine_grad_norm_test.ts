@@ -27,11 +27,14 @@ t("group norm gradient (one group per channel, affine) matches finite difference
     [input("x", [2, 3, 4, 5], 1, 2), input("w", [3], 2), input("b", [3], 3)],
   ));
 
-t("instance norm built for inference (one InstanceNormalization node) matches finite differences", () =>
-  checkGrad(
-    ([x, w, b]) => groupNorm(x, 3, w, b, 1e-5, { inference: true }),
-    [input("x", [2, 3, 4, 5], 31, 2), input("w", [3], 32), input("b", [3], 33)],
-  ));
+t(
+  "instance norm built for inference (one InstanceNormalization node) matches finite differences",
+  () =>
+    checkGrad(
+      ([x, w, b]) => groupNorm(x, 3, w, b, 1e-5, { inference: true }),
+      [input("x", [2, 3, 4, 5], 31, 2), input("w", [3], 32), input("b", [3], 33)],
+    ),
+);
 
 t("group norm gradient (2 groups of 2 channels) matches finite differences", () =>
   checkGrad(

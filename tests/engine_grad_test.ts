@@ -177,6 +177,23 @@ t("conv gradients with the Gemm lowering disabled match finite differences", asy
   }
 });
 
+t(
+  "conv gradients with 16 input channels and dilation match finite differences",
+  () =>
+    checkGrad(
+      ([x, w1, w2]) =>
+        add(
+          sum(conv(x, w1, null, { padding: 1 })),
+          sum(conv(x, w2, null, { padding: 2, dilation: 2 })),
+        ),
+      [
+        input("x", [2, 16, 9, 9], 58),
+        input("w1", [4, 16, 3, 3], 59, 0.3),
+        input("w2", [3, 16, 3, 3], 60, 0.3),
+      ],
+    ),
+);
+
 t("depthwise conv gradient matches finite differences", () =>
   checkGrad(
     ([x, w]) => conv(x, w, null, { padding: 1, groups: 4 }),

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { Trainer } from "../models/trainer.ts";
 import { SGD } from "../models/optim.ts";
+import { GraphSGD } from "../models/graph_sgd.ts";
 import { relu } from "../models/ops/activation.ts";
 import { avgPool } from "../models/ops/pool.ts";
 import { flatten } from "../models/ops/shape.ts";
@@ -117,4 +118,46 @@ Deno.test("CutMix mixed cross-entropy and soft-label KL losses train", async () 
   await assert.rejects(() => kd.step({ x: batch.x }), /klDiv batch needs teacher logits/);
   await mixed.release();
   await kd.release();
+});
+
+Deno.test("GraphSGD fused into the training graph matches optim.ts SGD step for step", async () => {
+  for (
+    const o of [
+      { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 },
+      { lr: 0.05, momentum: 0.9, nesterov: true },
+      { lr: 0.1, momentum: 0.5, dampening: 0.3 },
+      { lr: 0.2 },
+    ]
+  ) {
+    const js = make(21, { optimizer: new SGD(o) });
+    const fused = make(21, { optimizer: undefined, graphOptimizer: new GraphSGD(o) });
+    // Same initial weights; no dropout randomness difference: both draw masks from rng(21).
+    for (let i = 0; i < 3; i++) {
+      const batch = data(22 + i);
+      const a = await js.step(batch), b = await fused.step(batch);
+      assert.ok(
+        Math.abs(a - b) < 1e-5 * Math.max(1, Math.abs(a)),
+        `${JSON.stringify(o)} step ${i}: ${a} vs ${b}`,
+      );
+    }
+    const sa = js.stateDict(), sb = fused.stateDict();
+    for (const [k, t] of sa) {
+      const u = sb.get(k)!;
+      if (t.dtype !== "F32") continue;
+      const x = t.data as Float32Array, y = u.data as Float32Array;
+      for (let i = 0; i < x.length; i++) {
+        assert.ok(
+          Math.abs(x[i] - y[i]) < 1e-5,
+          `${JSON.stringify(o)} ${k}[${i}]: ${x[i]} vs ${y[i]}`,
+        );
+      }
+    }
+    const momentum = fused.graphOptimizerState();
+    assert.equal(momentum.size, o.momentum ? 6 : 0);
+    if (o.momentum) {
+      assert.deepEqual(momentum.get("state.conv.weight.momentum_buffer")!.shape, [4, 2, 3, 3]);
+    }
+    await js.release();
+    await fused.release();
+  }
 });

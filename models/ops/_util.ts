@@ -81,3 +81,26 @@ export const attr = {
   ints: (value: readonly number[]) => ({ kind: "ints" as const, value }),
   string: (value: string) => ({ kind: "string" as const, value }),
 };
+
+/**
+ * When `x` is a Transpose of some `z`, returns `[z, perm]` so that a layout-agnostic op can
+ * run on `z` and be transposed after: pushing transposes down lets the channels-last
+ * Gemm-lowered convs (`_conv_gemm.ts`) meet each other's transposes and fold them away.
+ * Only outside composite ops, whose internals autodiff treats as a unit.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph.ts";
+ * import { permute } from "./shape.ts";
+ * import { transposedFrom } from "./_util.ts";
+ * const g = new Graph();
+ * const z = g.input("z", [2, 3, 4]);
+ * transposedFrom(permute(z, [0, 2, 1]))?.[1]; // [0, 2, 1]
+ * ```
+ */
+export function transposedFrom(x: Value): [Value, number[]] | null {
+  if (x.graph.inComposite) return null;
+  const n = x.graph.producer(x);
+  if (n?.op !== "Transpose" || n.region) return null; // a composite's internals stay inside it
+  return [n.inputs[0]!, n.attrs.perm.value as number[]];
+}

@@ -5,7 +5,8 @@
  * @module
  */
 import type { Value } from "../graph.ts";
-import { attr, axis, isFloat, node1 } from "./_util.ts";
+import { attr, axis, isFloat, node1, transposedFrom } from "./_util.ts";
+import { permute } from "./shape.ts";
 import { add, erf, exp, mul, sub } from "./elementwise.ts";
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -25,6 +26,8 @@ const GELU_TANH_A = 0.044715;
  */
 export function relu(x: Value): Value {
   isFloat("Relu", x);
+  const t = transposedFrom(x);
+  if (t) return permute(relu(t[0]), t[1]); // relu(T(z)) = T(relu(z))
   return node1(x.graph, "Relu", [x], x.shape, x.dtype);
 }
 

@@ -12,12 +12,15 @@ import type { Value } from "../graph.ts";
 import { attr } from "./_util.ts";
 import { add, mul, reciprocal, sqrt, sub } from "./elementwise.ts";
 import { mean, sum } from "./reduce.ts";
-import { reshape } from "./shape.ts";
+import { permute, reshape } from "./shape.ts";
+import { transposedFrom } from "./_util.ts";
 import { BN_MOMENTUM, NORM_EPS } from "./norm.ts";
 
 /** Options of {@link batchNorm}. */
 export interface BatchNormOptions {
   training: boolean;
+  /** Axis holding the channels (default 1, NCHW); train mode only. */
+  channelAxis?: number;
   momentum?: number;
   eps?: number;
 }
@@ -51,13 +54,21 @@ export function batchNorm(
   runningVar: Value,
   o: BatchNormOptions,
 ): BatchNormResult {
-  const c = x.shape[1];
+  const t = o.training ? transposedFrom(x) : null;
+  if (t && (o.channelAxis ?? 1) === 1) {
+    // BN(T(z)) = T(BN over z's matching channel axis): keeps channels-last maps transpose-free.
+    const r = batchNorm(t[0], gamma, beta, runningMean, runningVar, { ...o, channelAxis: t[1][1] });
+    return { ...r, y: permute(r.y, t[1]) };
+  }
+  const ca = o.channelAxis ?? 1;
+  const c = x.shape[ca];
   const eps = o.eps ?? NORM_EPS;
-  const chan = x.shape.map((d, i) => (i === 1 ? d : 1)); // [1, C, 1, 1]
-  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const chan = x.shape.map((d, i) => (i === ca ? d : 1)); // [1, C, 1, 1]
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== ca);
   const count = axes.reduce((p, a) => p * x.shape[a], 1); // M
   const g = x.graph;
   if (!o.training) {
+    if (ca !== 1) throw new Error("batchNorm: eval mode needs channels on axis 1");
     const [y] = g.composite([x, gamma, beta], () => {
       const [y] = g.node(
         "BatchNormalization",

@@ -6,11 +6,31 @@
  */
 import type { Value } from "../graph.ts";
 import type { ElemType } from "../onnx_proto.ts";
-import { attr, broadcastShapes, isFloat, node1, type Operand, sameType, values } from "./_util.ts";
+import {
+  attr,
+  broadcastShapes,
+  isFloat,
+  node1,
+  type Operand,
+  sameType,
+  transposedFrom,
+  values,
+} from "./_util.ts";
+import { permute } from "./shape.ts";
+
+const PUSHABLE = new Set(["Add", "Sub", "Mul", "Div"]);
 
 function binary(op: string, a: Operand, b: Operand): Value {
   const [x, y] = values(op, a, b);
   sameType(op, x, y);
+  if (PUSHABLE.has(op)) {
+    // Transpose(u) op Transpose(v) with one perm (or with a scalar) = Transpose(u op v).
+    const tx = transposedFrom(x), ty = transposedFrom(y);
+    const same = tx && ty && tx[1].join() === ty[1].join() && x.shape.join() === y.shape.join();
+    if (same) return permute(binary(op, tx[0], ty[0]), tx[1]);
+    if (tx && y.rank === 0) return permute(binary(op, tx[0], y), tx[1]);
+    if (ty && x.rank === 0) return permute(binary(op, x, ty[0]), ty[1]);
+  }
   return node1(x.graph, op, [x, y], broadcastShapes(op, x.shape, y.shape), x.dtype);
 }
 

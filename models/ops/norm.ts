@@ -19,6 +19,13 @@ import { add, mul, sub } from "./elementwise.ts";
 import { mean, sum } from "./reduce.ts";
 import { expand, reshape } from "./shape.ts";
 
+/**
+ * Instance norms over at most this many pixels per map also train with the single
+ * InstanceNormalization forward (and recompute statistics in the backward): measured faster
+ * for 32x32 and smaller maps on 2 cores, slower for 64x64 (bench/engine_bench.ts).
+ */
+export const normLowering = { inTrainMaxPixels: 1024 };
+
 /** Default epsilon of PyTorch's normalisation layers. */
 export const NORM_EPS = 1e-5;
 /** Default momentum of PyTorch's BatchNorm running statistics. */
@@ -74,17 +81,21 @@ export function groupNorm(
   const m = (c / groups) * inner;
   const chan = [1, c, ...x.shape.slice(2).map(() => 1)];
   const inputs = [x, gamma, beta].filter((v): v is Value => v !== null);
-  // For inference, instance norm with affine weights is one InstanceNormalization node
-  // (faster than LayerNormalization + Mul + Add; in training the latter measured faster at
-  // 64 px because the backward needs xhat and rstd anyway). Either way it stays
-  // differentiable: the backward recomputes the statistics when the forward did not keep them.
-  const useIn = o.inference === true && groups === c && gamma && beta && x.rank > 2;
+  // Instance norm with affine weights as one InstanceNormalization node (faster than
+  // LayerNormalization + Mul + Add) for inference and for small maps in training; it stays
+  // differentiable: the backward recomputes the statistics the forward did not keep.
+  const useIn = (o.inference === true || inner <= normLowering.inTrainMaxPixels) && groups === c &&
+    gamma &&
+    beta && x.rank > 2;
   return x.graph.composite(inputs, () => {
     let stats: [Value, Value] | null = null; // xhat [N*G, M], rstd [N*G, 1]
     const getStats = () => (stats ??= normalizeRows(reshape(x, [n * groups, m]), eps));
     let y: Value;
     if (useIn) {
-      y = x.graph.node("InstanceNormalization", [x, gamma, beta], [{ shape: x.shape, dtype: x.dtype }], {
+      y = x.graph.node("InstanceNormalization", [x, gamma, beta], [{
+        shape: x.shape,
+        dtype: x.dtype,
+      }], {
         epsilon: attr.float(eps),
       })[0];
     } else {

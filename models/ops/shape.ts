@@ -54,7 +54,7 @@ export function permute(x: Value, perm: readonly number[]): Value {
   // Fold a transpose of a transpose into one (or none): weights stored channels-last meet the
   // Gemm-lowered convs' own transposes here.
   const src = x.graph.producer(x);
-  if (src?.op === "Transpose") {
+  if (src?.op === "Transpose" && !src.region) { // a composite's internals stay inside it
     const inner = src.attrs.perm.value as number[];
     return permute(src.inputs[0]!, perm.map((p) => inner[p]));
   }

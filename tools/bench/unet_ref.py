@@ -15,7 +15,7 @@ torch.set_num_threads(int(os.environ.get("MGD3_THREADS", "2")))
 B = int(sys.argv[1]) if len(sys.argv) > 1 else 64
 STEPS = int(sys.argv[2]) if len(sys.argv) > 2 else 4
 torch.manual_seed(0)
-m = UNet()
+m = UNet(mid_blocks=int(os.environ.get("MGD3_MID", "0")))
 opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.0)
 x = torch.randn(B, 32, 8, 8)
 v = torch.randn(B, 32, 8, 8)

@@ -1,0 +1,249 @@
+/**
+ * Training-engine benchmark: our onnxruntime training step (forward, backward and SGD with
+ * momentum 0.9 and weight decay 5e-4 fused in one graph, models/graph_sgd.ts) against
+ * PyTorch's (zero_grad, forward, backward, torch.optim.SGD step) on the same machine and
+ * threads, one line per case:
+ *
+ *   <case> ours_ms=<x> ref_ms=<y> ratio=<x/y> gflops=<achieved> peak_gflops=<GEMM peak>
+ *
+ * Cases: ConvNet-3 (width 128) at 32 and 64 px, batch 64, training; ResNet-18 at 64 px, batch
+ * 64, training; ConvNet-3 at 64 px forward only (eval mode). The reference is
+ * tools/bench/engine_ref.py --serve under Debian's /usr/bin/python3 when torch imports (else
+ * ref_ms=na); our steps and its steps alternate, so both see the same load on a shared
+ * machine; each number is a median over MGD3_BENCH_ITERS steps after 2 warm-up steps.
+ * GFLOP/s counts the Conv/ConvTranspose/Gemm/MatMul work of our graphs; the peak is a
+ * measured 2048^3 MatMul through the same onnxruntime.
+ *
+ * Run: deno run -A bench/engine_bench.ts [case...]   (MGD3_BENCH_ITERS, MGD3_BENCH_THREADS,
+ * MGD3_CONV_GEMM_PIXELS to try another conv lowering threshold). On a shared machine the
+ * two engines degrade differently under load (PyTorch's OpenMP threads spin at barriers);
+ * MGD3_BENCH_THREADS=1 gives a per-core comparison that load distorts less.
+ */
+import { grad } from "../models/autodiff.ts";
+import { Graph, type Node } from "../models/graph.ts";
+import { crossEntropy } from "../models/losses.ts";
+import { Layers, ParamStore } from "../models/nn.ts";
+import { convLowering, matmul } from "../models/ops/conv.ts";
+import { GraphSGD } from "../models/graph_sgd.ts";
+import { Session } from "../models/session.ts";
+import { Trainer } from "../models/trainer.ts";
+import { convNet, resnet18 } from "../tests/_engine_nets.ts";
+import { randn, rng } from "../tests/_engine_fd.ts";
+
+const CASES = [
+  "convnet3_32_train",
+  "convnet3_64_train",
+  "resnet18_64_train",
+  "convnet3_64_forward",
+];
+const BATCH = 64;
+const CLASSES = 10;
+const ITERS = Number(Deno.env.get("MGD3_BENCH_ITERS") ?? 10);
+const THREADS = Number(Deno.env.get("MGD3_BENCH_THREADS") ?? navigator.hardwareConcurrency);
+const PYTHON = "/usr/bin/python3";
+const GEMM_PIXELS = Deno.env.get("MGD3_CONV_GEMM_PIXELS"); // tuning knob: convLowering.gemmMaxPixels
+if (GEMM_PIXELS !== undefined) convLowering.gemmMaxPixels = Number(GEMM_PIXELS);
+const REF_SCRIPT = new URL("../tools/bench/engine_ref.py", import.meta.url).pathname;
+
+/** Multiply-add FLOPs (2 per MAC) of the matrix-product nodes of a graph. */
+function flops(nodes: readonly Node[]): number {
+  let f = 0;
+  const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  for (const n of nodes) {
+    const [a, b] = n.inputs;
+    const y = n.outputs[0];
+    if (n.op === "Conv") f += 2 * prod(y.shape) * prod(b!.shape.slice(1));
+    else if (n.op === "ConvTranspose") f += 2 * prod(a!.shape) * prod(b!.shape.slice(1));
+    else if (n.op === "Gemm") {
+      f += 2 * prod(y.shape) * (n.attrs.transA?.value ? a!.shape[0] : a!.shape[1]);
+    } else if (n.op === "MatMul") f += 2 * prod(y.shape) * a!.shape[a!.rank - 1];
+  }
+  return f;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((p, q) => p - q);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Builds our side of a case: a function running one step, and the FLOPs of its graph. */
+async function ours(
+  name: string,
+): Promise<{ run: () => Promise<unknown>; flop: number; done: () => Promise<void> }> {
+  const [net, px, mode] = name.split("_");
+  const size = Number(px);
+  const model = net === "convnet3" ? convNet(CLASSES, 128, 3) : resnet18(CLASSES, 64);
+  const r = rng(1);
+  const t = new Trainer({
+    model,
+    inputShape: [3, size, size],
+    classes: CLASSES,
+    loss: { kind: "crossEntropy" },
+    random: r,
+    graphOptimizer: new GraphSGD({ lr: 0.01, momentum: 0.9, weightDecay: 5e-4 }),
+    session: { intraOpThreads: THREADS },
+  });
+  const x = randn(BATCH * 3 * size * size, r);
+  const labels = Array.from({ length: BATCH }, (_, i) => i % CLASSES);
+  const run = mode === "forward" ? () => t.forward(x) : () => t.step({ x, labels });
+  for (let i = 0; i < 2; i++) await run();
+  // FLOPs of the same graph the trainer runs.
+  const g = new Graph();
+  const nn = new Layers(g, new ParamStore(rng(2)), mode !== "forward");
+  const logits = model(nn, g.input("x", [BATCH, 3, size, size]));
+  if (mode !== "forward") {
+    const loss = crossEntropy(logits, g.input("labels", [BATCH], "int64"));
+    grad(loss, [...g.params.values()].filter((p) => p.trainable).map((p) => p.value));
+  }
+  return { run, flop: flops(g.nodes), done: () => t.release() };
+}
+
+/** The PyTorch side: tools/bench/engine_ref.py --serve, one step per request. */
+class Reference {
+  #proc: Deno.ChildProcess;
+  #lines: AsyncIterator<string>;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  constructor() {
+    this.#proc = new Deno.Command(PYTHON, {
+      args: [REF_SCRIPT, "--serve"],
+      env: { MGD3_BENCH_THREADS: String(THREADS) },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#writer = this.#proc.stdin.getWriter();
+    this.#lines = this.#proc.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(lineSplitter())
+      [
+        Symbol.asyncIterator
+      ]();
+  }
+  async #ask(cmd: string): Promise<string> {
+    await this.#writer.write(new TextEncoder().encode(cmd + "\n"));
+    const { value, done } = await this.#lines.next();
+    if (done) throw new Error(`engine_ref.py exited during '${cmd}'`);
+    return value;
+  }
+  async setup(name: string): Promise<void> {
+    await this.#ask(`setup ${name}`);
+  }
+  async run(): Promise<number> {
+    return Number(await this.#ask("run"));
+  }
+  async close(): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode("quit\n"));
+    await this.#writer.close();
+    await this.#proc.status;
+  }
+}
+
+function lineSplitter(): TransformStream<string, string> {
+  let buf = "";
+  return new TransformStream({
+    transform(chunk, ctl) {
+      buf += chunk;
+      const parts = buf.split("\n");
+      buf = parts.pop()!;
+      for (const p of parts) if (p.trim()) ctl.enqueue(p.trim());
+    },
+  });
+}
+
+async function gemmPeak(): Promise<number> {
+  const n = 2048;
+  const g = new Graph();
+  g.output(matmul(g.input("a", [n, n]), g.input("b", [n, n])), "c");
+  const s = await Session.create(g.toModel(), { intraOpThreads: THREADS });
+  const a = { dtype: "F32" as const, shape: [n, n], data: randn(n * n, rng(3)) };
+  await s.run({ a, b: a });
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    await s.run({ a, b: a });
+    times.push(performance.now() - t0);
+  }
+  await s.release();
+  return (2 * n ** 3) / (Math.min(...times) / 1000) / 1e9;
+}
+
+async function torchAvailable(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command(PYTHON, { args: ["-c", "import torch"], stderr: "null" })
+      .output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+if (import.meta.main) {
+  const cases = Deno.args.length ? Deno.args : CASES;
+  const peak = await gemmPeak();
+  console.log(`gemm_2048 peak_gflops=${peak.toFixed(0)} threads=${THREADS}`);
+  const ref = (await torchAvailable()) ? new Reference() : null;
+  if (!ref) console.log(`# ${PYTHON} cannot import torch: ref_ms=na (apt install python3-torch)`);
+  for (const c of cases) {
+    const o = await ours(c);
+    await ref?.setup(c);
+    // Alternate our steps and PyTorch's so both see the same machine load.
+    const mine: number[] = [], theirs: number[] = [];
+    for (let i = 0; i < ITERS; i++) {
+      const t0 = performance.now();
+      await o.run();
+      mine.push(performance.now() - t0);
+      if (ref) theirs.push(await ref.run());
+    }
+    await o.done();
+    const ms = median(mine);
+    const refMs = ref ? median(theirs) : null;
+    const gf = o.flop / (ms / 1000) / 1e9;
+    console.log(
+      `${c} ours_ms=${ms.toFixed(1)} ref_ms=${refMs === null ? "na" : refMs.toFixed(1)} ` +
+        `ratio=${refMs === null ? "na" : (ms / refMs).toFixed(2)} gflops=${gf.toFixed(0)} ` +
+        `peak_gflops=${peak.toFixed(0)}`,
+    );
+  }
+  await ref?.close();
+}
+
+// Under `deno bench` (the project's `bench` task) the same cases run as Deno.bench groups
+// with PyTorch as the baseline.
+if (!import.meta.main) {
+  let ref: Reference | null | undefined;
+  const getRef = async () => (ref === undefined
+    ? (ref = (await torchAvailable()) ? new Reference() : null)
+    : ref);
+  globalThis.addEventListener("unload", () =>
+    void ref?.close());
+  for (const c of CASES) {
+    let o: Awaited<ReturnType<typeof ours>> | undefined;
+    let refReady = false;
+    Deno.bench({
+      name: `${c} ours`,
+      group: c,
+      n: ITERS,
+      warmup: 1,
+      async fn() {
+        o ??= await ours(c);
+        await o.run();
+      },
+    });
+    Deno.bench({
+      name: `${c} pytorch`,
+      group: c,
+      baseline: true,
+      n: ITERS,
+      warmup: 1,
+      ignore: !(await torchAvailable()),
+      async fn(b) {
+        const r = (await getRef())!;
+        if (!refReady) {
+          await r.setup(c);
+          refReady = true;
+        }
+        b.start();
+        await r.run();
+        b.end();
+      },
+    });
+  }
+}
