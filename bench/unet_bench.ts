@@ -38,7 +38,11 @@ async function ours(): Promise<number> {
 async function ref(): Promise<number | null> {
   try {
     const out = await new Deno.Command("/usr/bin/python3", {
-      args: [new URL("../tools/bench/unet_ref.py", import.meta.url).pathname, String(B), String(STEPS)],
+      args: [
+        new URL("../tools/bench/unet_ref.py", import.meta.url).pathname,
+        String(B),
+        String(STEPS),
+      ],
       stderr: "piped",
     }).output();
     const m = /ms=([\d.]+)/.exec(new TextDecoder().decode(out.stdout));
