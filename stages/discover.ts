@@ -9,7 +9,7 @@
  */
 import type { Store } from "./store.ts";
 import { discoverModes, type DiscoverModesOptions } from "./modes/mod.ts";
-import { ALL, type Shard } from "./shard.ts";
+import type { Shard } from "./shard.ts";
 import { createProgress } from "./progress.ts";
 
 /** Options of {@link discover}. */
