@@ -52,3 +52,35 @@ export * from "./stages/encode.ts";
 export * from "./stages/discover.ts";
 export * from "./stages/decode.ts";
 export * from "./stages/modes/mod.ts";
+
+// The cpu-scale model and the networks built from checkpoints
+export * from "./models/unet.ts";
+export * from "./models/unet_denoiser.ts";
+export * from "./models/diffusion_trainer.ts";
+export * from "./models/cpu_model.ts";
+export * from "./models/taesd.ts";
+export * from "./models/autoencoder_kl.ts";
+export * from "./models/sd_vae_codec.ts";
+export * from "./models/weights.ts";
+export * from "./models/dit.ts";
+export * from "./stages/train_model.ts";
+
+// Evaluation: protocols, classifier zoo, metrics, plots
+export * from "./eval/hard_label.ts";
+export * from "./eval/hard_label_protocol.ts";
+export * from "./eval/soft_label.ts";
+export * from "./eval/soft_label_protocol.ts";
+export * from "./eval/teacher.ts";
+export * from "./eval/models/zoo.ts";
+export * from "./eval/metrics/tsne.ts";
+export * from "./eval/metrics/umap.ts";
+export * from "./eval/metrics/diversity.ts";
+export * from "./eval/metrics/class_metrics.ts";
+export * from "./eval/metrics/diversity_table.ts";
+export * from "./eval/metrics/embed_class.ts";
+export * from "./eval/metrics/points.ts";
+export * from "./eval/plots/tsne_scatter.ts";
+export * from "./eval/plots/diversity_plot.ts";
+export * from "./eval/plots/sweep_plot.ts";
+export * from "./eval/augment/compose.ts";
+export * from "./eval/augment/cutmix.ts";

@@ -1,0 +1,71 @@
+/**
+ * Result summaries of the evaluation protocols: mean and standard deviation over runs
+ * (population std, numpy's `np.std` default, as the reference repos report), and the
+ * markdown table written beside the JSON.
+ *
+ * @module
+ */
+import { type CodeVersion, formatVersion } from "../stages/version.ts";
+
+/** One finished training run of a protocol. */
+export interface RunResult {
+  run: number;
+  seed: number;
+  /** The distilled (training) ImageFolder. */
+  train: string;
+  bestTop1: number;
+  bestEpoch: number;
+  finalTop1: number;
+  epochs: number;
+  seconds: number;
+  history: { epoch: number; top1: number; loss: number }[];
+}
+
+/** Mean and population standard deviation. */
+export function meanStd(xs: readonly number[]): { mean: number; std: number } {
+  if (xs.length === 0) return { mean: NaN, std: NaN };
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const v = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length;
+  return { mean, std: Math.sqrt(v) };
+}
+
+/** The markdown report: summary line, one row per run, provenance. */
+export function resultsMarkdown(o: {
+  title: string;
+  runs: readonly RunResult[];
+  options: Record<string, unknown>;
+  code: CodeVersion;
+  artifact: string;
+}): string {
+  const { mean, std } = meanStd(o.runs.map((r) => r.bestTop1));
+  const lines = [
+    `# ${o.title}`,
+    "",
+    `Best top-1: **${mean.toFixed(1)} ± ${std.toFixed(1)}** over ${o.runs.length} run(s).`,
+    "",
+    "| run | seed | train | best top-1 | at epoch | final top-1 | epochs | minutes |",
+    "| --: | ---: | ----- | ---------: | -------: | ----------: | -----: | ------: |",
+    ...o.runs.map((r) =>
+      `| ${r.run} | ${r.seed} | ${r.train} | ${r.bestTop1.toFixed(2)} | ${r.bestEpoch} | ` +
+      `${r.finalTop1.toFixed(2)} | ${r.epochs} | ${(r.seconds / 60).toFixed(1)} |`
+    ),
+    "",
+    `Artifact \`${o.artifact}\`, code ${formatVersion(o.code)}. Options:`,
+    "",
+    "```json",
+    JSON.stringify(o.options, null, 2),
+    "```",
+    "",
+  ];
+  return lines.join("\n");
+}
+
+/** A finished run's `run-<i>.json` in an artifact directory, or null when absent. */
+export async function readRunResult(dir: string, run: number): Promise<RunResult | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(`${dir}/run-${run}.json`)) as RunResult;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
