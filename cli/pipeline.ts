@@ -6,6 +6,7 @@
 import { type Command, type FlagValues, UsageError } from "./_command.ts";
 import { intFlag, numberFlag } from "./_flags.ts";
 import { CODEC_FLAGS, loadCodec, loadDenoiser, MODEL_FLAGS } from "./_models.ts";
+import { loadCpuModel } from "../models/cpu_model.ts";
 import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
 import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
 import { decode, DECODE_DEFAULTS } from "../stages/decode.ts";
@@ -72,7 +73,7 @@ export const encodeCommand: Command = {
         classes: v.classes as string,
         out: v.out as string,
         classIds: (v["class-ids"] as "imagenet" | "label" | undefined) ??
-          (v.unet !== undefined ? "label" : "imagenet"),
+          (v.unet !== undefined ? (await loadCpuModel(v.unet as string)).info.classes : "imagenet"),
         limit: v.limit === undefined ? null : intFlag("limit", v.limit as string, 1),
         flip: Boolean(v.flip),
         dtype: v.f16 ? "F16" : "F32",

@@ -14,8 +14,11 @@ import { imagenetIndex, resolveClasses } from "./classes.ts";
 import { ALL, type Shard } from "./shard.ts";
 import { createProgress } from "./progress.ts";
 
-/** How class labels map to the denoiser's class ids. */
-export type ClassIds = "imagenet" | "label";
+/**
+ * How class labels map to the denoiser's class ids: "imagenet" (DiT's ImageNet-1K index of
+ * each wnid), "label" (the class's position), or the model's own class list (position there).
+ */
+export type ClassIds = "imagenet" | "label" | readonly string[];
 
 /** Options of {@link encode}. */
 export interface EncodeOptions {
@@ -142,7 +145,7 @@ export async function encode(store: Store, codec: Codec, o: EncodeOptions): Prom
     }, {
       name: classes[c],
       label: String(c),
-      class: String(o.classIds === "imagenet" ? imagenetIndex(classes[c]) : c),
+      class: String(classId(o.classIds, classes[c], c)),
       files: JSON.stringify(files),
       skipped: JSON.stringify(report.badFiles.filter((b) => mine.some((it) => it.path === b.path))),
     });
@@ -150,6 +153,14 @@ export async function encode(store: Store, codec: Codec, o: EncodeOptions): Prom
   }
   report.seconds = (performance.now() - start) / 1000;
   return report;
+}
+
+function classId(ids: ClassIds, name: string, position: number): number {
+  if (ids === "imagenet") return imagenetIndex(name);
+  if (ids === "label") return position;
+  const i = ids.indexOf(name);
+  if (i < 0) throw new RangeError(`Class ${name} is not one the model knows (${ids.join(", ")})`);
+  return i;
 }
 
 /**

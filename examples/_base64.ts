@@ -1,0 +1,18 @@
+/** Base64 of bytes (for data: URLs in the self-contained HTML report). @module */
+
+/**
+ * Standard base64 encoding.
+ *
+ * @example
+ * ```ts
+ * import { encodeBase64 } from "./_base64.ts";
+ * encodeBase64(new Uint8Array([104, 105])); // "aGk="
+ * ```
+ */
+export function encodeBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
