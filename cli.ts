@@ -6,6 +6,7 @@
  */
 import { type Command, helpText, parseCommand, UsageError } from "./cli/_command.ts";
 import { discoverCommand } from "./cli/discover.ts";
+import { evalCommand, metricsCommand } from "./cli/evaluate.ts";
 import { inspectCommand } from "./cli/inspect.ts";
 import { decodeCommand, encodeCommand, sampleCommand } from "./cli/pipeline.ts";
 import { trainModelCommand } from "./cli/train_model.ts";
@@ -17,6 +18,8 @@ export const COMMANDS: Command[] = [
   discoverCommand,
   sampleCommand,
   decodeCommand,
+  evalCommand,
+  metricsCommand,
   trainModelCommand,
   inspectCommand,
 ];

@@ -22,11 +22,8 @@ import { loadCpuModel } from "../models/cpu_model.ts";
 import { taef2Codec } from "../models/taesd.ts";
 import { unetDenoiser } from "../models/unet_denoiser.ts";
 import { hardLabelEval } from "../eval/hard_label.ts";
-import { embedClass } from "../eval/metrics/embed_class.ts";
-import { classMetrics } from "../eval/metrics/class_metrics.ts";
-import { diversityTable, formatDiversityTable } from "../eval/metrics/diversity_table.ts";
-import { points } from "../eval/metrics/points.ts";
-import { tsneScatter } from "../eval/plots/tsne_scatter.ts";
+import { formatDiversityTable } from "../eval/metrics/diversity_table.ts";
+import { measure } from "../eval/measure.ts";
 import { codeVersion, formatVersion } from "../stages/version.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -142,32 +139,24 @@ for (const name of Object.keys(methods)) {
 
 // 6. t-SNE per class of the latents of originals, both synthetic sets and the modes.
 say("t-SNE, diversity and representativeness per class");
-const lat = await store.open("latents/train");
-const modes = await store.open(`modes/ipc${ipc}`);
-const samples = Object.fromEntries(
-  await Promise.all(
-    Object.keys(methods).map(async (m) => [m, await store.open(`samples/${m}-s${seed}`)] as const),
-  ),
-);
-const D = codec.latentShape.reduce((a, b) => a * b, 1);
-const rows = [];
+const metrics = await measure(store, {
+  latents: "latents/train",
+  samples: Object.fromEntries(Object.keys(methods).map((m) => [m, `samples/${m}-s${seed}`])),
+  modes: `modes/ipc${ipc}`,
+  out: `metrics/s${seed}`,
+  embedding: "tsne",
+  seed: 42, // sklearn TSNE random_state=42 (SPEC section 5)
+});
+const table = metrics.table;
 const plots: string[] = [];
-for (const [c, shard] of (await lat.shards()).entries()) {
-  const get = async (a: typeof lat, key: string) =>
-    (await a.readShard(shard)).tensors.get(key)!.data as Float32Array;
-  const synthetic: Record<string, ReturnType<typeof points>> = {};
-  for (const [m, a] of Object.entries(samples)) synthetic[m] = points(await get(a, "latents"), D);
-  const emb = embedClass({
-    original: points(await get(lat, "latents"), D),
-    synthetic,
-    modes: points(await get(modes, "modes"), D),
-  });
-  rows.push({ className: classes[c], metrics: classMetrics(emb) });
-  if (c < Number(v["tsne-classes"])) {
-    plots.push((await tsneScatter(emb, { title: classes[c], width: 260, height: 260 })).svg);
-  }
+for (
+  const shard of (await (await store.open("latents/train")).shards()).slice(
+    0,
+    Number(v["tsne-classes"]),
+  )
+) {
+  plots.push(await Deno.readTextFile(`${metrics.artifact}/plots/${shard}_tsne.svg`));
 }
-const table = diversityTable(rows);
 await codec.release();
 
 // 7. The report.

@@ -34,7 +34,7 @@ Deno.test({
       "--classes",
       classes,
       "--limit",
-      "4",
+      "30",
       "--out",
       "latents",
     ]);
@@ -76,9 +76,50 @@ Deno.test({
       "distilled",
     ]);
     const images = await listImageFolder(`${store}/distilled/images`);
-    assert.equal(images.length, 4);
+    assert.equal(images.length, 4); // IPC 2 x 2 classes
     assert.deepEqual([...new Set(images.map((i) => i.className))], ["n01440764", "n02102040"]);
     await Deno.stat(`${store}/distilled/contact_sheet.png`);
+    // Metrics and a one-epoch hard-label evaluation of the distilled images.
+    await run([
+      "metrics",
+      "--store",
+      store,
+      "--latents",
+      "latents",
+      "--samples",
+      "MGD3=samples",
+      "--modes",
+      "modes",
+      "--out",
+      "metrics",
+    ]);
+    const table = await Deno.readTextFile(`${store}/metrics/table9.md`);
+    assert.match(table, /\| n01440764 \| \d\.\d\d \|/);
+    await Deno.stat(`${store}/metrics/fig6_diversity_representativeness.png`);
+    await run([
+      "eval",
+      "--store",
+      store,
+      "--name",
+      "eval/x",
+      "--scale",
+      "cpu",
+      "--model",
+      "convnet",
+      "--train",
+      `${store}/distilled/images`,
+      "--val",
+      `${IMAGENETTE_224}/val`,
+      "--classes",
+      classes,
+      "--seeds",
+      "0",
+      "--epochs",
+      "1",
+    ]);
+    const results = JSON.parse(await Deno.readTextFile(`${store}/eval/x/results.json`));
+    assert.equal(results.runs.length, 1);
+    assert.equal(typeof results.provenance.code.package, "string");
     // Re-running a stage with the same options skips it; with other options it is refused.
     await run([
       "discover",
