@@ -84,3 +84,8 @@ export * from "./eval/plots/diversity_plot.ts";
 export * from "./eval/plots/sweep_plot.ts";
 export * from "./eval/augment/compose.ts";
 export * from "./eval/augment/cutmix.ts";
+
+// Paper tables
+export * from "./eval/tables/run_table.ts";
+export * from "./eval/tables/tables.ts";
+export * from "./eval/measure.ts";

@@ -57,7 +57,7 @@ export interface DiffusionTrainerOptions {
 export class DiffusionTrainer {
   /** Optimisation steps done. */
   steps = 0;
-  readonly ema = new Map<string, Float32Array>();
+  readonly ema: Map<string, Float32Array> = new Map();
   private readonly abar: Float64Array;
   private readonly feeds: Record<string, Tensor> = {};
   private readonly grads: Record<string, Tensor> = {};

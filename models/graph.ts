@@ -102,8 +102,8 @@ export interface ModelBytes {
 export class Graph {
   readonly nodes: Node[] = [];
   readonly inputs: Value[] = [];
-  readonly params = new Map<string, ParamInfo>();
-  readonly constants = new Map<number, { value: Value; data: ElemData }>();
+  readonly params: Map<string, ParamInfo> = new Map();
+  readonly constants: Map<number, { value: Value; data: ElemData }> = new Map();
   readonly outputs: { name: string; value: Value }[] = [];
   /** Inputs refilled from a seeded generator at each run (dropout keep-masks). */
   readonly randomInputs: { value: Value; kind: "dropout"; p: number }[] = [];

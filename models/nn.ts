@@ -81,9 +81,9 @@ export function permuteData(
  * ```
  */
 export class ParamStore {
-  readonly entries = new Map<string, StoredParam>();
+  readonly entries: Map<string, StoredParam> = new Map();
   /** Integer counters PyTorch keeps in state dicts (`num_batches_tracked`). */
-  readonly counters = new Map<string, bigint>();
+  readonly counters: Map<string, bigint> = new Map();
   constructor(readonly random: () => number) {}
 
   /** Values of `name` (or `data` in its stored layout) as a tensor in PyTorch's layout. */
@@ -171,7 +171,7 @@ export class ParamStore {
  */
 export class Layers {
   /** New running statistics of train-mode BatchNorms: buffer name -> graph value. */
-  readonly updates = new Map<string, Value>();
+  readonly updates: Map<string, Value> = new Map();
 
   constructor(readonly g: Graph, readonly store: ParamStore, readonly training: boolean) {}
 

@@ -61,7 +61,7 @@ ${
 
 ${
   v.grid
-    ? `Samples (CFG 4.0, a row per class; from \`deno task demo\`): ![samples](cpu_unet_samples.png)`
+    ? `MGD3 samples of the demo (CFG 4.0, lambda 0.1, t_stop 25, IPC 10, a row per class; from \`deno task demo\`): ![samples](cpu_unet_samples.png)`
     : ""
 }
 

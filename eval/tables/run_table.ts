@@ -1,0 +1,265 @@
+/**
+ * The table runner: for a table and a scale it loads the models, finds the data, plans the
+ * store artifacts (plan.ts), runs them in order with progress, skips the finished ones, and
+ * writes the report (report.ts). `shard: {index: i, count: n}` splits the work over n
+ * workers that share one store (Slurm array jobs, Kubernetes indexed Jobs): every worker runs
+ * its classes (class j goes to worker j mod n, the stages' own `--shard`) of each
+ * generative stage, and the evaluations are dealt round-robin in plan order. A worker whose
+ * next unit needs another worker's output waits for it (polling the store); every worker
+ * walks the units in the same order, so this never deadlocks. The last worker to finish (or
+ * a rerun without a shard) writes the results.
+ *
+ * @module
+ */
+import type { Store } from "../../stages/store.ts";
+import { ALL, type Shard } from "../../stages/shard.ts";
+import { cpuEpochs, IMAGE_SIZE, paperEpochs, type Scale } from "../hard_label_protocol.ts";
+import { softLabelProtocol } from "../soft_label_protocol.ts";
+import { TEACHER_RECIPE } from "../teacher.ts";
+import { checkTable, type TableDef } from "./spec.ts";
+import { type DataPaths, type DataResolution, type DatasetId, resolveData } from "./datasets.ts";
+import { loadScaleModels, missingModelFlags, type ModelSource, type ScaleModels } from "./setup.ts";
+import { planTable } from "./plan.ts";
+import type { Plan } from "./units.ts";
+import { executeUnit, isComplete } from "./execute.ts";
+import { type TableResults, writeReport } from "./report.ts";
+
+/**
+ * `--quick`: the protocol's epochs divided by this (at least 1), and the first seed only.
+ *
+ * @example
+ * ```ts
+ * import { QUICK_EPOCH_DIVISOR } from "./run_table.ts";
+ * Math.max(1, Math.round(40 / QUICK_EPOCH_DIVISOR)); // 5 epochs at IPC 10 (cpu scale)
+ * ```
+ */
+export const QUICK_EPOCH_DIVISOR = 4;
+
+/**
+ * Options of {@link runTable}.
+ *
+ * @example
+ * ```ts
+ * import type { RunTableOptions } from "./run_table.ts";
+ * const o: RunTableOptions = {
+ *   scale: "cpu",
+ *   models: { scale: "cpu", model: "weights/cpu_unet.safetensors" },
+ *   data: { train: "imagenette2/train", val: "imagenette2/val" },
+ *   shard: { index: 0, count: 4 },
+ * };
+ * ```
+ */
+export interface RunTableOptions {
+  scale: Scale;
+  models: ModelSource;
+  data: DataPaths;
+  /**
+   * One seed, epochs / {@link QUICK_EPOCH_DIVISOR} validated once at the end, fewer columns
+   * where the table says so.
+   */
+  quick?: boolean;
+  /** Seeds of the distilled sets and their evaluations (default: the table's, paper 0, 1, 2). */
+  seeds?: number[];
+  /** Epochs of every evaluation (and of the cpu-scale teacher), overriding the protocol. */
+  epochs?: number;
+  /** Evaluate every cell with these networks instead of the table's. */
+  networks?: string[];
+  /** Keep only these classes of each dataset. */
+  classes?: string[];
+  /** Image side of the evaluations (default: 224 paper, 64 cpu). */
+  evalSize?: number;
+  /** Soft-label teacher checkpoint (torchvision resnet18); required at the paper scale. */
+  teacher?: string;
+  shard?: Shard;
+  /** Seconds between checks while waiting for another worker (default 30). */
+  pollSeconds?: number;
+  /** Progress lines (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/**
+ * What {@link runTable} did.
+ *
+ * @example
+ * ```ts
+ * import { runTable, type RunTableReport } from "./run_table.ts";
+ * const r: RunTableReport = await runTable(store, TABLES.table5, options);
+ * if (r.complete) console.log(r.markdown);
+ * ```
+ */
+export interface RunTableReport {
+  plan: Plan;
+  /** Units this worker ran, and units it found finished. */
+  ran: number;
+  skipped: number;
+  /** Whether every unit of the table is finished (then the report was written). */
+  complete: boolean;
+  results: TableResults | null;
+  markdown: string | null;
+  /** `<store>/tables/<table>` when written. */
+  dir: string | null;
+}
+
+/**
+ * Runs (or resumes, or only reports) a table.
+ *
+ * @example
+ * ```ts
+ * import { Store } from "../../stages/store.ts";
+ * import { runTable } from "./run_table.ts";
+ * import { TABLES } from "./tables.ts";
+ * const r = await runTable(await Store.open(".store/reproduce-cpu"), TABLES.table7, {
+ *   scale: "cpu",
+ *   models: { scale: "cpu", model: "weights/cpu_unet.safetensors" },
+ *   data: { train: "../shared/data/imagenette2-224/train", val: "../shared/data/imagenette2-224/val" },
+ *   quick: true,
+ * });
+ * console.log(r.markdown);
+ * ```
+ */
+export async function runTable(
+  store: Store,
+  t: TableDef,
+  o: RunTableOptions,
+): Promise<RunTableReport> {
+  checkTable(t);
+  const start = performance.now();
+  const log = o.log ?? ((s: string) => console.error(s));
+  const say = (s: string) =>
+    log(`[${t.id} ${((performance.now() - start) / 1000).toFixed(0)}s] ${s}`);
+  const shard = o.shard ?? ALL;
+  const seeds = o.quick ? [(o.seeds ?? t.seeds)[0]] : (o.seeds ?? t.seeds);
+  const keep = (ci: number) => !o.quick || !t.quick || t.quick.keep(t.columns[ci]);
+  const missing = await missingModelFlags(o.models);
+  const models = missing.length ? null : await loadScaleModels(o.models);
+  try {
+    const data: Partial<Record<DatasetId, DataResolution>> = {};
+    for (const [ci, c] of t.columns.entries()) {
+      if (!keep(ci) || data[c.dataset]) continue;
+      const d = await resolveData(c.dataset, o.data, o.classes);
+      data[c.dataset] = models ? d : {
+        missing: `${"missing" in d ? `${d.missing}; also ` : ""}the ${o.scale} scale needs ${
+          missing.join(", ")
+        }`,
+      };
+    }
+    const quickly = (e: number) => o.quick ? Math.max(1, Math.round(e / QUICK_EPOCH_DIVISOR)) : e;
+    const evalSize = o.evalSize ?? IMAGE_SIZE[o.scale];
+    const plan = planTable(t, {
+      root: models?.root ?? `${o.scale}/none`,
+      scale: o.scale,
+      seeds,
+      keep,
+      data,
+      knows: models ? models.knows : () => null,
+      networks: o.networks,
+      epochs: (protocol, ipc, classes) =>
+        o.epochs ?? quickly(
+          protocol === "soft"
+            ? softLabelProtocol(o.scale, ipc, classes).epochs
+            : (o.scale === "paper" ? paperEpochs : cpuEpochs)(ipc, classes),
+        ),
+      evalSize,
+      evalOnce: o.quick ?? false,
+      teacher: o.teacher ? { checkpoint: o.teacher } : o.scale === "cpu" ? "train" : null,
+      teacherEpochs: o.epochs ?? (o.quick ? quickly(TEACHER_RECIPE.epochs) : undefined),
+    });
+    const { ran, skipped } = models
+      ? await execute(store, models, plan, o, shard, say)
+      : { ran: 0, skipped: 0 };
+    let complete = true;
+    for (const u of plan.units) if (!(await isComplete(store, u))) complete = false;
+    const report: RunTableReport = {
+      plan,
+      ran,
+      skipped,
+      complete,
+      results: null,
+      markdown: null,
+      dir: null,
+    };
+    if (!complete) {
+      say(
+        `shard ${shard.index}/${shard.count} finished its units; other workers are still running. ` +
+          "The last one to finish (or a rerun without --shard) writes the results.",
+      );
+      return report;
+    }
+    const settings = {
+      scale: o.scale,
+      quick: o.quick ?? false,
+      quickNote: o.quick ? (t.quick?.note ?? "--quick: one seed, fewer epochs") : null,
+      seeds,
+      epochs: o.epochs ??
+        (o.quick ? `protocol / ${QUICK_EPOCH_DIVISOR}, validated once at the end` : "protocol"),
+      evalSize,
+      networks: o.networks ?? null,
+      classes: o.classes ?? null,
+      models: models?.describe ?? `not loaded (needs ${missing.join(", ")})`,
+      root: models?.root ?? null,
+      data: o.data,
+      teacher: o.teacher ?? null,
+    };
+    const w = await writeReport(store, t, plan, settings);
+    say(`results: ${w.dir}/results.md (${ran} units run, ${skipped} already done)`);
+    return { ...report, results: w.results, markdown: w.markdown, dir: w.dir };
+  } finally {
+    await models?.release();
+  }
+}
+
+async function execute(
+  store: Store,
+  models: ScaleModels,
+  plan: Plan,
+  o: RunTableOptions,
+  shard: Shard,
+  say: (s: string) => void,
+): Promise<{ ran: number; skipped: number }> {
+  let ran = 0, skipped = 0, dealt = 0;
+  for (const [k, u] of plan.units.entries()) {
+    const mine = u.classLevel || dealt++ % shard.count === shard.index;
+    if (!mine) continue;
+    const what = `${k + 1}/${plan.units.length} ${u.kind} ${u.id}`;
+    if (await isComplete(store, u)) {
+      skipped++;
+      continue;
+    }
+    await waitFor(store, plan, u.deps, shard, o.pollSeconds ?? 30, say);
+    say(
+      `${what}${
+        u.classLevel && shard.count > 1 ? ` (classes of shard ${shard.index}/${shard.count})` : ""
+      }`,
+    );
+    await executeUnit(store, models, u, shard, o.scale);
+    ran++;
+  }
+  return { ran, skipped };
+}
+
+async function waitFor(
+  store: Store,
+  plan: Plan,
+  deps: string[],
+  shard: Shard,
+  pollSeconds: number,
+  say: (s: string) => void,
+): Promise<void> {
+  const units = new Map(plan.units.map((u) => [u.id, u]));
+  let announced = -Infinity;
+  for (;;) {
+    const pending: string[] = [];
+    for (const d of deps) if (!(await isComplete(store, units.get(d)!))) pending.push(d);
+    if (pending.length === 0) return;
+    if (shard.count === 1) {
+      throw new Error(
+        `Internal error: ${pending.join(", ")} not finished before the units that need them`,
+      );
+    }
+    if (performance.now() - announced > 60_000) {
+      say(`waiting for other workers: ${pending.join(", ")}`);
+      announced = performance.now();
+    }
+    await new Promise((r) => setTimeout(r, pollSeconds * 1000));
+  }
+}

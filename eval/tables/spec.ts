@@ -1,0 +1,219 @@
+/**
+ * The declarative description of a paper table: columns (dataset, IPC, networks, protocol,
+ * and for Table 6 and the sweeps an override of the sampler settings), rows (a recipe that
+ * makes the distilled set, or null for rows quoted from the paper only) and the paper's
+ * numbers, written as printed ("66.4±2.4") with their source in a comment.
+ *
+ * A cell's recipe is the row's recipe with the column's `patch` applied, so Table 6's DDIM
+ * column or Fig. 7's t_stop values are one line each.
+ *
+ * @module
+ */
+import type { ModeMethod } from "../../stages/modes/discover_modes.ts";
+import type { ModeGuidance } from "../../stages/guidance.ts";
+import type { DatasetId } from "./datasets.ts";
+
+/**
+ * MGD3's sampling settings: lambda 0.1 (App. F), t_stop 25 (App. A; SPEC section 2).
+ *
+ * @example
+ * ```ts
+ * import { MGD3_GUIDANCE } from "./spec.ts";
+ * MGD3_GUIDANCE.tStop; // 25
+ * ```
+ */
+export const MGD3_GUIDANCE: Readonly<ModeGuidance> = { lambda: 0.1, tStop: 25 };
+
+/**
+ * D4M-style prototype initialisation strength 0.7 (SPEC section 3).
+ *
+ * @example
+ * ```ts
+ * import { D4M_STRENGTH } from "./spec.ts";
+ * D4M_STRENGTH; // 0.7
+ * ```
+ */
+export const D4M_STRENGTH = 0.7;
+
+/**
+ * Real images picked from the training set by a selection method (discover's `indices`):
+ * "random" (the Random baseline), "closest" (the real images closest to the k-means
+ * centroids: Table 5 "mode discovery only"), "herding" (Tables 2 and 8).
+ *
+ * @example
+ * ```ts
+ * import type { RealRecipe } from "./spec.ts";
+ * const random: RealRecipe = { kind: "real", select: "random" };
+ * ```
+ */
+export interface RealRecipe {
+  kind: "real";
+  select: "random" | "closest" | "herding";
+}
+
+/**
+ * Images sampled from the diffusion model, one per mode: modes from `modes` (k = IPC),
+ * mode guidance (null: the unguided DiT baseline), D4M-style initialisation `strength`
+ * (null: from pure noise), and the sampler.
+ *
+ * @example
+ * ```ts
+ * import { MGD3_GUIDANCE, type SampleRecipe } from "./spec.ts";
+ * const mgd3: SampleRecipe = {
+ *   kind: "sample", modes: "kmeans", guidance: MGD3_GUIDANCE, strength: null, sampler: "ddpm",
+ * };
+ * ```
+ */
+export interface SampleRecipe {
+  kind: "sample";
+  modes: ModeMethod;
+  guidance: ModeGuidance | null;
+  strength: number | null;
+  sampler: "ddpm" | "ddim";
+}
+
+/**
+ * How a row's distilled set is made.
+ *
+ * @example
+ * ```ts
+ * import type { Recipe } from "./spec.ts";
+ * const r: Recipe = { kind: "real", select: "herding" };
+ * ```
+ */
+export type Recipe = RealRecipe | SampleRecipe;
+
+/**
+ * One row: its label, its recipe (null = quoted from the paper, not run) and the paper's
+ * number in each column ("mean±std" as printed; null where the paper has none).
+ *
+ * @example
+ * ```ts
+ * import type { RowDef } from "./spec.ts";
+ * const row: RowDef = { label: "Random", recipe: { kind: "real", select: "random" }, paper: ["54.2±1.6"] };
+ * ```
+ */
+export interface RowDef {
+  label: string;
+  recipe: Recipe | null;
+  paper: (string | null)[];
+}
+
+/**
+ * One column: the dataset, IPC and evaluation networks of its cells (more than one network:
+ * the cell is their average, Table 4), the protocol (default hard-label), an override of
+ * the rows' sampling recipe (`patch`) and, for sweeps, the swept value `x`.
+ *
+ * @example
+ * ```ts
+ * import type { ColumnDef } from "./spec.ts";
+ * const col: ColumnDef = {
+ *   label: "t_stop 20", dataset: "imagenette", ipc: 10, networks: ["resnetap-10"],
+ *   patch: { guidance: { lambda: 0.1, tStop: 20 } }, x: 20,
+ * };
+ * ```
+ */
+export interface ColumnDef {
+  label: string;
+  dataset: DatasetId;
+  ipc: number;
+  networks: string[];
+  protocol?: "hard" | "soft";
+  patch?: Partial<Omit<SampleRecipe, "kind">>;
+  x?: number;
+}
+
+/**
+ * A paper table, figure or sweep.
+ *
+ * - `accuracy`: every cell is a classifier's top-1 (mean ± std over seeds);
+ * - `sweep`: the same, plotted against the columns' `x` (Fig. 7, App. F);
+ * - `metrics`: t-SNE diversity and representativeness (Fig. 6, Table 9), no training.
+ *
+ * @example
+ * ```ts
+ * import { TABLES } from "./tables.ts";
+ * const t7 = TABLES.table7;
+ * t7.rows.map((r) => r.label); // ["Random", "DBSCAN", ...]
+ * ```
+ */
+export interface TableDef {
+  id: string;
+  title: string;
+  kind: "accuracy" | "sweep" | "metrics";
+  /** Where the paper's numbers come from. */
+  source: string;
+  columns: ColumnDef[];
+  rows: RowDef[];
+  /** Seeds of the distilled datasets and of their evaluation runs (paper: 0, 1, 2). */
+  seeds: number[];
+  /** `--quick`: the columns kept (default all), with a sentence saying what is dropped. */
+  quick?: { keep: (c: ColumnDef) => boolean; note: string };
+  /** Sweep axis title (sweeps only). */
+  xTitle?: string;
+  /** Metrics tables: the paper's per-class values, class (wnid or "Average") -> row label -> value. */
+  classwise?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  notes: string[];
+}
+
+/**
+ * A paper number "66.4±2.4" as mean and std (std null when the paper prints none).
+ *
+ * @example
+ * ```ts
+ * import { parsePaperValue } from "./spec.ts";
+ * parsePaperValue("66.4±2.4"); // { mean: 66.4, std: 2.4, text: "66.4±2.4" }
+ * parsePaperValue("0.73"); // { mean: 0.73, std: null, text: "0.73" }
+ * ```
+ */
+export function parsePaperValue(
+  text: string,
+): { mean: number; std: number | null; text: string } {
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*(?:±\s*(\d+(?:\.\d+)?))?\s*$/.exec(text);
+  if (!m) throw new RangeError(`Paper value '${text}' is not "mean" or "mean±std"`);
+  return { mean: Number(m[1]), std: m[2] === undefined ? null : Number(m[2]), text: text.trim() };
+}
+
+/**
+ * The recipe of a cell: the row's recipe with the column's patch applied (real-image rows
+ * ignore sampling patches).
+ *
+ * @example
+ * ```ts
+ * import { cellRecipe, MGD3_GUIDANCE } from "./spec.ts";
+ * const r = cellRecipe(
+ *   { kind: "sample", modes: "kmeans", guidance: MGD3_GUIDANCE, strength: null, sampler: "ddpm" },
+ *   { sampler: "ddim" },
+ * ); // { ..., sampler: "ddim" }
+ * ```
+ */
+export function cellRecipe(recipe: Recipe, patch?: ColumnDef["patch"]): Recipe {
+  if (recipe.kind === "real" || !patch) return recipe;
+  return { ...recipe, ...patch };
+}
+
+/**
+ * Checks a table definition: one paper value per column in every row, values parseable,
+ * seeds given.
+ *
+ * @example
+ * ```ts
+ * import { checkTable } from "./spec.ts";
+ * import { TABLES } from "./tables.ts";
+ * for (const t of Object.values(TABLES)) checkTable(t);
+ * ```
+ */
+export function checkTable(t: TableDef): void {
+  if (t.seeds.length === 0) throw new RangeError(`${t.id}: no seeds`);
+  for (const r of t.rows) {
+    if (r.paper.length !== t.columns.length) {
+      throw new RangeError(
+        `${t.id}: row '${r.label}' has ${r.paper.length} paper values for ${t.columns.length} columns`,
+      );
+    }
+    for (const v of r.paper) if (v !== null) parsePaperValue(v);
+  }
+  if (t.kind === "sweep" && t.columns.some((c) => c.x === undefined)) {
+    throw new RangeError(`${t.id}: every column of a sweep needs x`);
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * `deno task reproduce:<table>`: one paper table, figure or sweep, end to end (encode,
+ * discover, sample, decode, evaluate, report), at the cpu scale (the toolkit's own model on
+ * ImageNette at 64 px) or at the paper scale (your DiT and AutoencoderKL checkpoints and
+ * data). Resumable (rerun the same command), shardable (`--shard i/n` on n workers sharing
+ * one store). Prints the markdown table "paper | ours" and writes
+ * `<store>/tables/<table>/{results.json,results.md,plots/}`.
+ *
+ * Usage: deno run -A examples/reproduce.ts TABLE [flags]   (--help for the flags, --list for the tables)
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { Store } from "../stages/store.ts";
+import { parseShard } from "../stages/shard.ts";
+import { type ProgressMode, setProgressMode } from "../stages/progress.ts";
+import { resolveClasses } from "../stages/classes.ts";
+import { DEFAULT_IMAGENETTE } from "../eval/sanity.ts";
+import { runTable } from "../eval/tables/run_table.ts";
+import { TABLES } from "../eval/tables/tables.ts";
+import type { ModelSource } from "../eval/tables/setup.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const USAGE = `Usage: deno run -A examples/reproduce.ts TABLE [flags]
+Tables: ${Object.keys(TABLES).join(", ")}  (--list describes them)
+
+  --scale cpu|paper     cpu: the toolkit's U-Net on ImageNette at 64 px (default); paper: DiT + VAE
+  --quick               one seed, epochs / 8 validated once, fewer columns where the table says
+  --store DIR           store (default .store/reproduce-<scale>)
+  --seeds 0,1,2         seeds of the distilled sets and their runs (default: the table's)
+  --epochs N            epochs of every evaluation run (default: the protocol's)
+  --shard i/n           worker i of n sharing the store (e.g. a Slurm array job)
+  --classes LIST        keep only these classes of each dataset (comma list or preset)
+  --networks LIST       evaluate every cell with these networks instead of the table's
+  --eval-size N         evaluation image side (default 64 cpu, 224 paper)
+  --data DIR --val DIR  train/val ImageFolders (cpu default: ${DEFAULT_IMAGENETTE}/{train,val})
+  --imagenet DIR --imagenet-val DIR   ImageNet-1K train/val ImageFolders (wnid folders) for
+                        ImageIDC, ImageWoof, ImageNet A..E, ImageNet-100 and ImageNet-1K
+  --model FILE          cpu-scale model (default weights/cpu_unet.safetensors)
+  --dit FILE --dit-config NAME --vae DIR --image-size N --num-classes N
+                        paper scale: DiT checkpoint (DiT-XL/2), AutoencoderKL diffusers folder,
+                        image side (256) and DiT classes (1000 = ImageNet ids; else label order)
+  --teacher FILE        soft-label teacher (torchvision resnet18 checkpoint), paper scale
+  --threads N           onnxruntime threads per op
+  --poll SECONDS        how often a worker checks for other workers' outputs (default 30)
+  --progress MODE       auto|bar|lines|silent
+`;
+
+function usage(message: string): never {
+  console.error(`${message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+
+const OPTIONS = {
+  scale: { type: "string", default: "cpu" },
+  quick: { type: "boolean", default: false },
+  store: { type: "string" },
+  seeds: { type: "string" },
+  epochs: { type: "string" },
+  shard: { type: "string", default: "0/1" },
+  classes: { type: "string" },
+  networks: { type: "string" },
+  "eval-size": { type: "string" },
+  data: { type: "string" },
+  val: { type: "string" },
+  imagenet: { type: "string" },
+  "imagenet-val": { type: "string" },
+  model: { type: "string", default: `${ROOT}weights/cpu_unet.safetensors` },
+  dit: { type: "string" },
+  "dit-config": { type: "string", default: "DiT-XL/2" },
+  vae: { type: "string" },
+  "image-size": { type: "string", default: "256" },
+  "num-classes": { type: "string", default: "1000" },
+  teacher: { type: "string" },
+  threads: { type: "string" },
+  poll: { type: "string", default: "30" },
+  progress: { type: "string", default: "auto" },
+  list: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+let parsed;
+try {
+  parsed = parseArgs({ args: Deno.args, strict: true, allowPositionals: true, options: OPTIONS });
+} catch (e) {
+  usage((e as Error).message);
+}
+const { values: v, positionals } = parsed;
+
+function int(name: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) {
+    usage(`--${name} must be an integer >= ${min}, got '${text}'`);
+  }
+  return n;
+}
+const abs = (p: string | undefined) => (p === undefined ? undefined : resolve(p));
+
+if (v.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+if (v.list) {
+  for (const [name, t] of Object.entries(TABLES)) console.log(`${name.padEnd(8)} ${t.title}`);
+  Deno.exit(0);
+}
+if (positionals.length !== 1) usage(`Give exactly one TABLE (got ${positionals.length})`);
+const table = TABLES[positionals[0]];
+if (!table) usage(`Unknown table '${positionals[0]}'`);
+if (v.scale !== "cpu" && v.scale !== "paper") {
+  usage(`--scale must be cpu or paper, got '${v.scale}'`);
+}
+if (!["auto", "bar", "lines", "silent"].includes(v.progress!)) {
+  usage(`Bad --progress '${v.progress}'`);
+}
+const scale = v.scale;
+let shard;
+try {
+  shard = parseShard(v.shard!);
+} catch (e) {
+  usage((e as Error).message);
+}
+const list = (text: string | undefined) =>
+  text?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+let classes: string[] | undefined;
+try {
+  const c = v.classes?.trim();
+  classes = c === undefined
+    ? undefined
+    : c.includes(",") || /^n\d{8}$/.test(c)
+    ? resolveClasses(list(c)!)
+    : resolveClasses(c);
+} catch (e) {
+  usage((e as Error).message);
+}
+const seeds = list(v.seeds)?.map((s) => int("seeds", s, 0));
+const threads = v.threads === undefined ? undefined : int("threads", v.threads, 1);
+const models: ModelSource = scale === "cpu" ? { scale, model: abs(v.model)!, threads } : {
+  scale,
+  dit: abs(v.dit),
+  ditConfig: v["dit-config"]!,
+  vae: abs(v.vae),
+  imageSize: int("image-size", v["image-size"]!, 8),
+  numClasses: int("num-classes", v["num-classes"]!, 1),
+  threads,
+};
+const cpuData = scale === "cpu";
+setProgressMode(v.progress as ProgressMode);
+let report;
+try {
+  const store = await Store.open(abs(v.store ?? `.store/reproduce-${scale}`)!);
+  report = await runTable(store, table, {
+    scale,
+    models,
+    data: {
+      train: abs(v.data ?? (cpuData ? `${DEFAULT_IMAGENETTE}/train` : undefined)),
+      val: abs(v.val ?? (cpuData ? `${DEFAULT_IMAGENETTE}/val` : undefined)),
+      imagenet: abs(v.imagenet),
+      imagenetVal: abs(v["imagenet-val"]),
+    },
+    quick: v.quick,
+    seeds,
+    epochs: v.epochs === undefined ? undefined : int("epochs", v.epochs, 1),
+    networks: list(v.networks),
+    classes,
+    evalSize: v["eval-size"] === undefined ? undefined : int("eval-size", v["eval-size"], 8),
+    teacher: abs(v.teacher),
+    shard,
+    pollSeconds: int("poll", v.poll!, 0),
+  });
+} catch (e) {
+  console.error(`reproduce ${positionals[0]}: ${(e as Error).message}`);
+  Deno.exit(1);
+}
+if (report.markdown) {
+  console.log(report.markdown);
+  console.log(`Written to ${report.dir} (${report.ran} units run, ${report.skipped} already done)`);
+} else {
+  console.log(
+    `Shard ${shard.index}/${shard.count}: ${report.ran} units run, ${report.skipped} already done; ` +
+      "the table is written when every worker has finished (or rerun without --shard).",
+  );
+}
