@@ -15,13 +15,15 @@
  * Run: deno run -A bench/dit_bench.ts [case...]   (cases like DiT-S/2_b2; env
  * MGD3_BENCH_ITERS, MGD3_BENCH_THREADS, MGD3_DIT_KERNELS=onnx|contrib to override the default)
  */
+import { median, type ReferenceServer, startReference } from "./_reference.ts";
 import { DiT, ditConfig, ditDenoiser, type DiTKernels } from "../models/dit.ts";
 
 const CASES = ["DiT-S/2_b2", "DiT-B/2_b2"];
 const ITERS = Number(Deno.env.get("MGD3_BENCH_ITERS") ?? 10);
 const THREADS = Number(Deno.env.get("MGD3_BENCH_THREADS") ?? navigator.hardwareConcurrency);
 const KERNELS = Deno.env.get("MGD3_DIT_KERNELS") as DiTKernels | undefined;
-const PYTHON = "/usr/bin/python3";
+/** The reference runs with OMP_WAIT_POLICY=PASSIVE unless the environment sets it (spinning OpenMP threads distort PyTorch on shared cores). */
+const OMP_WAIT_POLICY = Deno.env.get("OMP_WAIT_POLICY") ?? "PASSIVE";
 const REF_SCRIPT = new URL("../tools/bench/dit_ref.py", import.meta.url).pathname;
 const LATENT = 32; // 256 px through SD-VAE (8x)
 
@@ -34,11 +36,6 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((p, q) => p - q);
-  return s[Math.floor(s.length / 2)];
 }
 
 /** Matrix-product FLOPs of one DiT forward (2 per multiply-add). */
@@ -71,75 +68,17 @@ async function ours(
   return { run, done: () => den.release() };
 }
 
-/** The PyTorch side: tools/bench/dit_ref.py --serve, one forward per request. */
-class Reference {
-  #proc: Deno.ChildProcess;
-  #lines: AsyncIterator<string>;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  constructor() {
-    this.#proc = new Deno.Command(PYTHON, {
-      args: [REF_SCRIPT, "--serve"],
-      env: { MGD3_BENCH_THREADS: String(THREADS) },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#writer = this.#proc.stdin.getWriter();
-    this.#lines = this.#proc.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(lines())[
-      Symbol.asyncIterator
-    ]();
-  }
-  async #ask(cmd: string): Promise<string> {
-    await this.#writer.write(new TextEncoder().encode(cmd + "\n"));
-    const { value, done } = await this.#lines.next();
-    if (done) throw new Error(`dit_ref.py exited during '${cmd}'`);
-    if (value.startsWith("ref unavailable")) throw new Error(value);
-    return value;
-  }
-  async setup(name: string): Promise<void> {
-    await this.#ask(`setup ${name}`);
-  }
-  async run(): Promise<number> {
-    return Number(await this.#ask("run"));
-  }
-  async close(): Promise<void> {
-    await this.#writer.write(new TextEncoder().encode("quit\n")).catch(() => {});
-    await this.#writer.close().catch(() => {});
-    await this.#proc.status;
-  }
-}
-
-function lines(): TransformStream<string, string> {
-  let buf = "";
-  return new TransformStream({
-    transform(chunk, ctl) {
-      buf += chunk;
-      const parts = buf.split("\n");
-      buf = parts.pop()!;
-      for (const p of parts) if (p.trim()) ctl.enqueue(p.trim());
-    },
+/** Starts the PyTorch side, or says why it is unavailable. */
+function startRef(): Promise<ReferenceServer | string> {
+  return startReference(REF_SCRIPT, [], (said) => !said.startsWith("ref unavailable"), {
+    MGD3_BENCH_THREADS: String(THREADS),
+    OMP_WAIT_POLICY,
   });
-}
-
-/** Starts the reference, or says why it is unavailable. */
-async function startReference(): Promise<Reference | string> {
-  try {
-    const probe = await new Deno.Command(PYTHON, {
-      args: [REF_SCRIPT],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    const said = new TextDecoder().decode(probe.stdout).trim();
-    if (said.startsWith("ref unavailable")) return said;
-  } catch (e) {
-    return `ref unavailable: cannot run ${PYTHON} (${(e as Error).message})`;
-  }
-  return new Reference();
 }
 
 if (import.meta.main) {
   const cases = Deno.args.length ? Deno.args : CASES;
-  const ref = await startReference();
+  const ref = await startRef();
   console.log(`# threads=${THREADS} kernels=${KERNELS ?? "default"} iters=${ITERS}`);
   if (typeof ref === "string") console.log(`# ${ref}: ref_ms=na`);
   for (const c of cases) {
@@ -167,7 +106,7 @@ if (import.meta.main) {
 // Under `deno bench` (the project's `bench` task) the same cases run as Deno.bench groups with
 // PyTorch as the baseline.
 if (!import.meta.main) {
-  let ref: Promise<Reference | string> | undefined;
+  let ref: Promise<ReferenceServer | string> | undefined;
   globalThis.addEventListener("unload", () =>
     void ref?.then((r) => {
       if (typeof r !== "string") return r.close();
@@ -192,7 +131,7 @@ if (!import.meta.main) {
       n: ITERS,
       warmup: 1,
       async fn(b) {
-        const r = await (ref ??= startReference());
+        const r = await (ref ??= startRef());
         if (typeof r === "string") throw new Error(r);
         if (!ready) {
           await r.setup(c);

@@ -20,6 +20,7 @@
  * Run: deno run -A bench/sample_bench.ts   (env MGD3_BENCH_ITERS, MGD3_BENCH_THREADS: default
  * 2, both sides; OMP_WAIT_POLICY for the reference)
  */
+import { median, type ReferenceServer, startReference } from "./_reference.ts";
 import { DiT, ditConfig, ditDenoiser } from "../models/dit.ts";
 import { sampleBatch, type SamplerOptions } from "../stages/diffusion/sampler.ts";
 import { GaussianSchedule, linearBetas, spaceTimesteps } from "../stages/diffusion/schedule.ts";
@@ -29,7 +30,6 @@ import { Rng } from "../stages/random.ts";
 const CASE = "DiT-S/2_ddpm_cfg4_mgd3";
 const ITERS = Number(Deno.env.get("MGD3_BENCH_ITERS") ?? 3);
 const THREADS = Number(Deno.env.get("MGD3_BENCH_THREADS") ?? 2);
-const PYTHON = "/usr/bin/python3";
 const REF_SCRIPT = new URL("../tools/bench/sample_ref.py", import.meta.url).pathname;
 const LATENT = 32; // 256 px through SD-VAE (8x)
 const NUM_CLASSES = 1000; // ImageNet-1K
@@ -74,79 +74,16 @@ async function ours(): Promise<{ run: () => Promise<unknown>; done: () => Promis
   return { run, done: () => den.release() };
 }
 
-/** The PyTorch side: tools/bench/sample_ref.py --serve, one sample per request. */
-class Reference {
-  #proc: Deno.ChildProcess;
-  #lines: AsyncIterator<string>;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  constructor() {
-    this.#proc = new Deno.Command(PYTHON, {
-      args: [REF_SCRIPT, "--serve"],
-      env: { MGD3_BENCH_THREADS: String(THREADS), OMP_WAIT_POLICY },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#writer = this.#proc.stdin.getWriter();
-    this.#lines = this.#proc.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(lines())[
-      Symbol.asyncIterator
-    ]();
-  }
-  async #ask(cmd: string): Promise<string> {
-    await this.#writer.write(new TextEncoder().encode(cmd + "\n"));
-    const { value, done } = await this.#lines.next();
-    if (done) throw new Error(`sample_ref.py exited during '${cmd}'`);
-    if (value.startsWith("ref unavailable")) throw new Error(value);
-    return value;
-  }
-  async setup(name: string): Promise<void> {
-    await this.#ask(`setup ${name}`);
-  }
-  async run(): Promise<number> {
-    return Number(await this.#ask("run"));
-  }
-  async close(): Promise<void> {
-    await this.#writer.write(new TextEncoder().encode("quit\n")).catch(() => {});
-    await this.#writer.close().catch(() => {});
-    await this.#proc.status;
-  }
-}
-
-function lines(): TransformStream<string, string> {
-  let buf = "";
-  return new TransformStream({
-    transform(chunk, ctl) {
-      buf += chunk;
-      const parts = buf.split("\n");
-      buf = parts.pop()!;
-      for (const p of parts) if (p.trim()) ctl.enqueue(p.trim());
-    },
+/** Starts the PyTorch side, or says why it is unavailable. */
+function startRef(): Promise<ReferenceServer | string> {
+  return startReference(REF_SCRIPT, ["--check"], (said) => said.startsWith("ref available"), {
+    MGD3_BENCH_THREADS: String(THREADS),
+    OMP_WAIT_POLICY,
   });
 }
 
-/** Starts the reference, or says why it is unavailable. */
-async function startReference(): Promise<Reference | string> {
-  try {
-    const probe = await new Deno.Command(PYTHON, {
-      args: [REF_SCRIPT, "--check"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    const said = new TextDecoder().decode(probe.stdout).trim();
-    if (!said.startsWith("ref available")) return said || "ref unavailable: sample_ref.py failed";
-  } catch (e) {
-    return `ref unavailable: cannot run ${PYTHON} (${(e as Error).message})`;
-  }
-  return new Reference();
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((p, q) => p - q);
-  return s[Math.floor(s.length / 2)];
-}
-
 if (import.meta.main) {
-  const ref = await startReference();
+  const ref = await startRef();
   console.log(
     `# threads=${THREADS} iters=${ITERS} ref OMP_WAIT_POLICY=${OMP_WAIT_POLICY} ` +
       "(one sample = 50 forwards at batch 2)",
@@ -175,7 +112,7 @@ if (import.meta.main) {
 // Under `deno bench` (the project's `bench` task) the case runs as a Deno.bench group with
 // PyTorch as the baseline (one sample per measurement: each takes seconds).
 if (!import.meta.main) {
-  let ref: Promise<Reference | string> | undefined;
+  let ref: Promise<ReferenceServer | string> | undefined;
   globalThis.addEventListener("unload", () =>
     void ref?.then((r) => {
       if (typeof r !== "string") return r.close();
@@ -201,7 +138,7 @@ if (!import.meta.main) {
     n: ITERS,
     warmup: 0,
     async fn(b) {
-      const r = await (ref ??= startReference());
+      const r = await (ref ??= startRef());
       if (typeof r === "string") throw new Error(r);
       if (!ready) {
         await r.setup(CASE);
