@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { FitState } from "./_fit.ts";
 import { type CodeVersion, formatVersion } from "../stages/version.ts";
 
 /** One finished training run of a protocol. */
@@ -19,6 +20,22 @@ export interface RunResult {
   epochs: number;
   seconds: number;
   history: { epoch: number; top1: number; loss: number }[];
+}
+
+/** The result of one finished training run, from the fit's state. */
+export function runResult(
+  state: Pick<FitState, "bestTop1" | "bestEpoch" | "seconds" | "history">,
+  o: { run: number; seed: number; train: string; epochs: number },
+): RunResult {
+  const last = state.history[state.history.length - 1];
+  return {
+    ...o,
+    bestTop1: state.bestTop1,
+    bestEpoch: state.bestEpoch,
+    finalTop1: last?.top1 ?? NaN,
+    seconds: state.seconds,
+    history: state.history,
+  };
 }
 
 /** Mean and population standard deviation. */

@@ -42,7 +42,7 @@ import {
 } from "./_image_data.ts";
 import { top1Accuracy } from "./_evaluate.ts";
 import { fit, type ParamGroup, stepGroups, STREAM } from "./_fit.ts";
-import { meanStd, readRunResult, resultsMarkdown, type RunResult } from "./_results.ts";
+import { meanStd, readRunResult, resultsMarkdown, type RunResult, runResult } from "./_results.ts";
 
 /** Options of {@link hardLabelEval}. */
 export interface HardLabelOptions {
@@ -318,18 +318,7 @@ async function trainOne(a: {
         );
       },
     });
-    const last = state.history[state.history.length - 1];
-    return {
-      run: a.run,
-      seed,
-      train: a.dir,
-      bestTop1: state.bestTop1,
-      bestEpoch: state.bestEpoch,
-      finalTop1: last?.top1 ?? NaN,
-      epochs: p.epochs,
-      seconds: state.seconds,
-      history: state.history,
-    };
+    return runResult(state, { run: a.run, seed, train: a.dir, epochs: p.epochs });
   } finally {
     await trainer.release();
   }

@@ -41,7 +41,7 @@ import {
 import { epochBatches, gatherBatch, type ImageSet, loadImageSet } from "./_image_data.ts";
 import { top1Accuracy } from "./_evaluate.ts";
 import { fit, splitParams, stepGroups, STREAM } from "./_fit.ts";
-import { meanStd, readRunResult, resultsMarkdown, type RunResult } from "./_results.ts";
+import { meanStd, readRunResult, resultsMarkdown, type RunResult, runResult } from "./_results.ts";
 
 /** Where the teacher's weights come from. */
 export type TeacherSource =
@@ -292,18 +292,7 @@ async function trainStudent(a: {
         return total / train.labels.length;
       },
     });
-    const last = state.history[state.history.length - 1];
-    return {
-      run: a.run,
-      seed,
-      train: a.dir,
-      bestTop1: state.bestTop1,
-      bestEpoch: state.bestEpoch,
-      finalTop1: last?.top1 ?? NaN,
-      epochs: p.epochs,
-      seconds: state.seconds,
-      history: state.history,
-    };
+    return runResult(state, { run: a.run, seed, train: a.dir, epochs: p.epochs });
   } finally {
     await student.release();
   }
