@@ -3,6 +3,7 @@
 // against facebookresearch/DiT's forward_with_cfg + diffusion loop + the MGD3 term (50 steps,
 // CFG 4.0, lambda 0.1, t_stop 25), in float32 and float64.
 // Fixtures: tools/fixtures/make_dit_sampler_fixtures.py --dit <DiT checkout>.
+import { fixtureRequests } from "./_fixture_requests.ts";
 import assert from "node:assert/strict";
 import { DiT, ditConfig, ditDenoiser } from "../models/dit.ts";
 import { readSafetensors } from "../models/safetensors.ts";
@@ -32,18 +33,7 @@ const f64 = (k: string) => FX.tensors.get(k)!.data as Float64Array;
 const schedule = GaussianSchedule.fromBetas(linearBetas(1000)).respace(spaceTimesteps(1000, "50"));
 
 function requests(): SampleRequest[] {
-  const z0 = f32("z0");
-  const noise = f32("noise"); // [50, B, C, H, W]
-  const modes = f32("modes");
-  const y = [...(FX.tensors.get("y")!.data as BigInt64Array)].map(Number);
-  return y.map((classId, b) => ({
-    classId,
-    mode: modes.slice(b * D, (b + 1) * D),
-    noise: {
-      initial: () => z0.slice(b * D, (b + 1) * D),
-      step: (i: number) => noise.slice((i * B + b) * D, (i * B + b + 1) * D),
-    },
-  }));
+  return fixtureRequests(FX.tensors, B, D);
 }
 
 /** max |a - b| / (1 + |b|) and max |a - b|. */

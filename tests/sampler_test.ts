@@ -1,3 +1,4 @@
+import { fixtureRequests } from "./_fixture_requests.ts";
 import assert from "node:assert/strict";
 import { readSafetensors } from "../models/safetensors.ts";
 import { toFloat32 } from "../models/tensor.ts";
@@ -43,18 +44,7 @@ const get = (k: string) => toFloat32(fixture.tensors.get(k)!);
 const schedule = GaussianSchedule.fromBetas(linearBetas(1000)).respace(spaceTimesteps(1000, "50"));
 
 function requests(): SampleRequest[] {
-  const z0 = get("z0");
-  const noise = get("noise"); // [50, B, C, H, W]
-  const modes = get("modes");
-  const y = [...(fixture.tensors.get("y")!.data as BigInt64Array)].map(Number);
-  return y.map((classId, b) => ({
-    classId,
-    mode: modes.slice(b * D, (b + 1) * D),
-    noise: {
-      initial: () => z0.slice(b * D, (b + 1) * D),
-      step: (i: number) => noise.slice((i * B + b) * D, (i * B + b + 1) * D),
-    },
-  }));
+  return fixtureRequests(fixture.tensors, B, D);
 }
 
 function assertClose(ours: Float32Array, ref: Float32Array, tol: number, what: string) {
