@@ -17,7 +17,7 @@ import { parseShard } from "../stages/shard.ts";
 import { type ProgressMode, setProgressMode } from "../stages/progress.ts";
 import { resolveClasses } from "../stages/classes.ts";
 import { DEFAULT_IMAGENETTE } from "../eval/sanity.ts";
-import { runTable } from "../eval/tables/run_table.ts";
+import { QUICK_EPOCH_DIVISOR, runTable } from "../eval/tables/run_table.ts";
 import { TABLES } from "../eval/tables/tables.ts";
 import type { ModelSource } from "../eval/tables/setup.ts";
 
@@ -26,13 +26,14 @@ const USAGE = `Usage: deno run -A examples/reproduce.ts TABLE [flags]
 Tables: ${Object.keys(TABLES).join(", ")}  (--list describes them)
 
   --scale cpu|paper     cpu: the toolkit's U-Net on ImageNette at 64 px (default); paper: DiT + VAE
-  --quick               one seed, epochs / 8 validated once, fewer columns where the table says
+  --quick               one seed, epochs / ${QUICK_EPOCH_DIVISOR} validated once, fewer columns where the table says
   --store DIR           store (default .store/reproduce-<scale>)
   --seeds 0,1,2         seeds of the distilled sets and their runs (default: the table's)
   --epochs N            epochs of every evaluation run (default: the protocol's)
   --shard i/n           worker i of n sharing the store (e.g. a Slurm array job)
   --classes LIST        keep only these classes of each dataset (comma list or preset)
-  --networks LIST       evaluate every cell with these networks instead of the table's
+  --networks LIST       evaluate every cell with these networks instead of the table's (at the
+                        cpu scale ConvNet-4 stands in for ResNetAP-10 unless --networks says)
   --eval-size N         evaluation image side (default 64 cpu, 224 paper)
   --data DIR --val DIR  train/val ImageFolders (cpu default: ${DEFAULT_IMAGENETTE}/{train,val})
   --imagenet DIR --imagenet-val DIR   ImageNet-1K train/val ImageFolders (wnid folders) for

@@ -121,6 +121,21 @@ Deno.test("planTable() encodes once per dataset, discovers per method and IPC, s
   assert.equal(t4.cells.find((c) => c.status === "run")!.evals.length, 4 * 5);
 });
 
+Deno.test("at the cpu scale ConvNet-4 stands in for ResNetAP-10 except in Table 5; --networks and the paper scale keep theirs", () => {
+  const nets = (t: string, o: Partial<PlanContext> = {}) =>
+    new Set(
+      planTable(TABLES[t], ctx({ seeds: [0], ...o })).units.flatMap((u) =>
+        u.kind === "eval" ? [u.network] : []
+      ),
+    );
+  for (const t of ["table1", "table6", "table7", "fig7", "lambda"]) {
+    assert.deepEqual([...nets(t)], ["convnet"], t);
+    assert.deepEqual([...nets(t, { scale: "paper" })], ["resnetap-10"], t);
+    assert.deepEqual([...nets(t, { networks: ["resnetap-10"] })], ["resnetap-10"], t);
+  }
+  assert.deepEqual([...nets("table5")].sort(), ["convnet", "resnet-18", "resnetap-10"]);
+});
+
 Deno.test("reproduce.ts table5 prints the paper's numbers beside ours, writes results and plots, and a rerun is a no-op", async () => {
   const args = ["table5", ...fastCpuArgs(ws.model, storeDir)];
   const first = await reproduce(args);

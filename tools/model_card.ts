@@ -4,6 +4,7 @@
  *
  * Usage: deno run -A tools/model_card.ts [--model weights/cpu_unet.safetensors]
  *        [--run .store/cpu-model/run] [--grid path/to/contact_sheet.png]
+ *        [--judge .store/judge/judge/report/results.md (written by `deno task judge:model`)]
  */
 import { parseArgs } from "node:util";
 import { loadCpuModel } from "../models/cpu_model.ts";
@@ -15,6 +16,7 @@ const { values: v } = parseArgs({
     model: { type: "string", default: "weights/cpu_unet.safetensors" },
     run: { type: "string", default: ".store/cpu-model/run" },
     grid: { type: "string" },
+    judge: { type: "string", default: ".store/judge/judge/report/results.md" },
     out: { type: "string", default: "weights/cpu_unet.md" },
   },
 });
@@ -30,6 +32,10 @@ const window = (from: number, to: number) => {
 const steps = info.training.steps as number;
 const marks = [100, 250, 500, 1000, 1500, 2000, 3000, 4000].filter((s) => s <= steps);
 const minutes = log.length > 1 ? ((log.at(-1).t - log[0].t) / 60000).toFixed(0) : "?";
+const judge = await Deno.readTextFile(v.judge!).catch((e) => {
+  if (e instanceof Deno.errors.NotFound) return null;
+  throw e;
+});
 if (v.grid) await Deno.copyFile(v.grid, v.out!.replace(/\.md$/, "_samples.png"));
 const card = `# cpu-scale latent diffusion model (\`cpu_unet.safetensors\`)
 
@@ -65,8 +71,12 @@ ${
     : ""
 }
 
-Quality check with a judge classifier trained on real ImageNette-64 (20 samples per class at
-CFG 4.0 and 1.5): **not measured yet**.
+## Quality check
+
+A judge classifier trained on real ImageNette-64 classifies samples generated without mode
+guidance (\`deno task judge:model\`, tools/judge_model.ts):
+
+${judge ?? "**not measured yet** (run `deno task judge:model`)."}
 `;
 await Deno.writeTextFile(v.out!, card);
 console.log(card);

@@ -8,9 +8,10 @@
  * @module
  */
 import type { ColumnDef, Recipe, TableDef } from "./spec.ts";
-import { D4M_STRENGTH, MGD3_GUIDANCE } from "./spec.ts";
+import { D4M_STRENGTH, MGD3_GUIDANCE, RESNETAP_CPU_STAND_IN } from "./spec.ts";
 
 const NETWORK = "resnetap-10"; // the paper's default evaluation network (Table 1 caption, SPEC 8)
+const CPU_NETWORKS = [...RESNETAP_CPU_STAND_IN.networks];
 
 const dit: Recipe = {
   kind: "sample",
@@ -23,7 +24,13 @@ const mgd3: Recipe = { ...dit, guidance: MGD3_GUIDANCE };
 const d4m: Recipe = { ...dit, strength: D4M_STRENGTH };
 
 const ipcColumns = (dataset: "imagenette" | "imageidc", label: string): ColumnDef[] =>
-  [10, 20, 50].map((ipc) => ({ label: `${label} IPC ${ipc}`, dataset, ipc, networks: [NETWORK] }));
+  [10, 20, 50].map((ipc) => ({
+    label: `${label} IPC ${ipc}`,
+    dataset,
+    ipc,
+    networks: [NETWORK],
+    cpuNetworks: CPU_NETWORKS,
+  }));
 
 /**
  * Table 1: ImageNette and ImageIDC at IPC 10/20/50, ResNetAP-10.
@@ -162,8 +169,8 @@ export const TABLE6: TableDef = {
   kind: "accuracy",
   source: "paper Table 6 (paper/MGD3.txt; SPEC section 8)",
   columns: [
-    nette10([NETWORK], "DDPM", { patch: { sampler: "ddpm" } }),
-    nette10([NETWORK], "DDIM", { patch: { sampler: "ddim" } }), // Algorithm 1, eta 0
+    nette10([NETWORK], "DDPM", { cpuNetworks: CPU_NETWORKS, patch: { sampler: "ddpm" } }),
+    nette10([NETWORK], "DDIM", { cpuNetworks: CPU_NETWORKS, patch: { sampler: "ddim" } }), // Algorithm 1, eta 0
   ],
   rows: [
     { label: "LDM (quoted)", recipe: null, paper: ["60.3±3.6", "60.4±3.1"] },
@@ -195,7 +202,7 @@ export const TABLE7: TableDef = {
   title: "Table 7: mode-discovery methods with MGD3 sampling, ImageNette IPC 10, ResNetAP-10",
   kind: "accuracy",
   source: "paper Table 7, App. D (paper/MGD3.txt; SPEC section 8)",
-  columns: [nette10([NETWORK], "ImageNette IPC 10")],
+  columns: [nette10([NETWORK], "ImageNette IPC 10", { cpuNetworks: CPU_NETWORKS })],
   rows: [
     { label: "Random", recipe: modes("random"), paper: ["59.6±1.8"] },
     { label: "DBSCAN", recipe: modes("dbscan"), paper: ["61.3±1.9"] },

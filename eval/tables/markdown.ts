@@ -64,6 +64,7 @@ export function formatMarkdown(
       `Evaluated with --networks ${(s.networks as string[]).join(", ")} instead of the table's.`,
     );
   }
+  if (s.cpuNetworks && r.kind !== "metrics") lines.push("", s.cpuNetworks as string);
   if (r.kind !== "metrics" && runs.length) {
     const n = runs.join(" or ");
     lines.push("", `Ours: mean ± std (population, as the paper) over ${n} run(s) per cell.`);

@@ -66,7 +66,8 @@ export function planTable(t: TableDef, ctx: PlanContext): Plan {
           "(a pretrained torchvision resnet18 checkpoint, RDED's teacher)";
         continue;
       }
-      const networks = ctx.networks ?? col.networks;
+      const networks = ctx.networks ??
+        (ctx.scale === "cpu" ? col.cpuNetworks : undefined) ?? col.networks;
       const unsupported = networks.filter((n) => !isZooName(n));
       if (unsupported.length) {
         cell.status = "unavailable";

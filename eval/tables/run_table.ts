@@ -16,7 +16,7 @@ import { ALL, type Shard } from "../../stages/shard.ts";
 import { cpuEpochs, IMAGE_SIZE, paperEpochs, type Scale } from "../hard_label_protocol.ts";
 import { softLabelProtocol } from "../soft_label_protocol.ts";
 import { TEACHER_RECIPE } from "../teacher.ts";
-import { checkTable, type TableDef } from "./spec.ts";
+import { checkTable, RESNETAP_CPU_STAND_IN, type TableDef } from "./spec.ts";
 import { type DataPaths, type DataResolution, type DatasetId, resolveData } from "./datasets.ts";
 import { loadScaleModels, missingModelFlags, type ModelSource, type ScaleModels } from "./setup.ts";
 import { planTable } from "./plan.ts";
@@ -194,6 +194,10 @@ export async function runTable(
         (o.quick ? `protocol / ${QUICK_EPOCH_DIVISOR}, validated once at the end` : "protocol"),
       evalSize,
       networks: o.networks ?? null,
+      cpuNetworks: o.scale === "cpu" && !o.networks &&
+          t.columns.some((c, ci) => keep(ci) && c.cpuNetworks)
+        ? RESNETAP_CPU_STAND_IN.note
+        : null,
       classes: o.classes ?? null,
       models: models?.describe ?? `not loaded (needs ${missing.join(", ")})`,
       root: models?.root ?? null,

@@ -7,9 +7,10 @@
  * @module
  */
 import type { ColumnDef, Recipe, TableDef } from "./spec.ts";
-import { MGD3_GUIDANCE } from "./spec.ts";
+import { MGD3_GUIDANCE, RESNETAP_CPU_STAND_IN } from "./spec.ts";
 
 const NETWORK = "resnetap-10"; // App. A and F evaluate with ResNetAP-10
+const CPU_NETWORKS = [...RESNETAP_CPU_STAND_IN.networks];
 const STEPS = 50; // respaced sampling steps (SPEC section 2)
 
 const mgd3: Recipe = {
@@ -44,6 +45,7 @@ export const FIG7: TableDef = {
     dataset: "imagenette",
     ipc: 10,
     networks: [NETWORK],
+    cpuNetworks: CPU_NETWORKS,
     patch: { guidance: t >= STEPS - 1 ? null : { lambda: MGD3_GUIDANCE.lambda, tStop: t } },
     x: t,
   })),
@@ -86,6 +88,7 @@ export const LAMBDA_SWEEP: TableDef = {
     dataset: "imagenette",
     ipc: 10,
     networks: [NETWORK],
+    cpuNetworks: CPU_NETWORKS,
     patch: { guidance: l === 0 ? null : { lambda: l, tStop: MGD3_GUIDANCE.tStop } },
     x: l,
   })),

@@ -1,0 +1,228 @@
+/**
+ * The cpu-scale model's quality check (issue 7, model card): a classifier trained on real
+ * ImageNette-64 (the judge) classifies generated samples, N per class, sampled without mode
+ * guidance at each listed CFG scale; its accuracy on the real val images is reported beside.
+ *
+ * Steps, each resumable through the store (a rerun reuses what is done):
+ * 1. the judge: `trainTeacher` (eval/teacher.ts recipe, ResNet-18 with BN at 64 px) on every
+ *    training image of `--data`/train, validated on every image of `--data`/val;
+ * 2. N "modes" per class (k-means on the TAEF2 latents of the shipped subset): only their
+ *    count matters, since sampling is unguided (one sample per mode, seeded per sample);
+ * 3. per CFG scale: DDPM 50 steps, fixed-small variance, CFG on all channels, no mode
+ *    guidance; decoded with TAEF2;
+ * 4. top-1 of the judge on the decoded samples, overall and per class.
+ *
+ * Writes `judge/report/results.{json,md}` into the store and prints the markdown.
+ *
+ * Usage: deno task judge:model [--model FILE] [--data DIR] [--per-class 20] [--cfg 4.0,1.5]
+ *        [--epochs 12] [--seed 0] [--store .store/judge]
+ */
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { Store } from "../stages/store.ts";
+import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
+import { discover } from "../stages/discover.ts";
+import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
+import { decode, DECODE_DEFAULTS } from "../stages/decode.ts";
+import { ALL } from "../stages/shard.ts";
+import { setProgressMode } from "../stages/progress.ts";
+import { codeVersion, formatVersion } from "../stages/version.ts";
+import { loadCpuModel } from "../models/cpu_model.ts";
+import { taef2Codec } from "../models/taesd.ts";
+import { unetDenoiser } from "../models/unet_denoiser.ts";
+import { Trainer } from "../models/trainer.ts";
+import { trainTeacher } from "../eval/teacher.ts";
+import { buildClassifier } from "../eval/models/zoo.ts";
+import { loadImageSet } from "../eval/_image_data.ts";
+import { argmaxRows, predictLogits } from "../eval/_evaluate.ts";
+import { hashFile } from "../eval/tables/setup.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const { values: v } = parseArgs({
+  args: Deno.args,
+  strict: true,
+  options: {
+    store: { type: "string", default: `${ROOT}.store/judge` },
+    model: { type: "string", default: `${ROOT}weights/cpu_unet.safetensors` },
+    data: { type: "string", default: `${ROOT}../shared/data/imagenette2-224` },
+    subset: { type: "string", default: `${ROOT}data/imagenette-64/train` },
+    "per-class": { type: "string", default: "20" },
+    cfg: { type: "string", default: "4.0,1.5" },
+    epochs: { type: "string", default: "12" },
+    seed: { type: "string", default: "0" },
+    progress: { type: "string", default: "auto" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (v.help) {
+  console.log(
+    "Usage: deno task judge:model [--model FILE] [--data DIR (train/ and val/)] [--subset DIR]\n" +
+      "       [--per-class 20] [--cfg 4.0,1.5] [--epochs 12] [--seed 0] [--store DIR]",
+  );
+  Deno.exit(0);
+}
+const int = (name: string, s: string, min: number) => {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < min) {
+    throw new RangeError(`--${name} must be an integer >= ${min}, got '${s}'`);
+  }
+  return n;
+};
+const perClass = int("per-class", v["per-class"]!, 1);
+const epochs = int("epochs", v.epochs!, 1);
+const seed = int("seed", v.seed!, 0);
+const cfgs = v.cfg!.split(",").map((s) => {
+  const x = Number(s);
+  if (!(Number.isFinite(x) && x >= 1)) throw new RangeError(`--cfg: '${s}' is not a scale >= 1`);
+  return x;
+});
+setProgressMode(v.progress as "auto");
+const start = performance.now();
+const say = (s: string) =>
+  console.error(`[judge ${((performance.now() - start) / 1000).toFixed(0)}s] ${s}`);
+
+const data = resolve(v.data!);
+for (const split of ["train", "val"]) {
+  await Deno.stat(`${data}/${split}`).catch(() => {
+    throw new Error(
+      `--data ${data}: no '${split}' ImageFolder inside (expected ${split}/<class>/)`,
+    );
+  });
+}
+const { weights, info } = await loadCpuModel(v.model!);
+const store = await Store.open(v.store!);
+
+// 1. The judge.
+const JUDGE = "judge/imagenette-64-resnet18";
+say(`training the judge (ResNet-18 BN, 64 px, ${epochs} epochs) on ${data}/train`);
+const judge = await trainTeacher(store, {
+  name: JUDGE,
+  scale: "cpu",
+  train: `${data}/train`,
+  val: `${data}/val`,
+  seed: 0,
+  epochs,
+  valPerClass: null,
+});
+if (judge.classes.join() !== info.classes.join()) {
+  throw new Error(
+    `The judge's classes (${judge.classes.join(",")}) differ from the model's (${
+      info.classes.join(",")
+    }): pass --data with the model's training classes`,
+  );
+}
+say(`judge: ${judge.top1.toFixed(1)}% top-1 on the real val images`);
+
+// 2. N modes per class (only their count is used by unguided sampling).
+const codec = await taef2Codec({
+  imageSize: info.imageSize,
+  weightsDir: `${ROOT}weights/taef2`,
+  normalisation: info.normalisation,
+});
+const model = unetDenoiser({ config: info.config, weights, predictionType: info.predictionType });
+const modelHash = (await hashFile(v.model!)).slice(0, 12);
+await encode(store, codec, {
+  ...ENCODE_DEFAULTS,
+  data: v.subset!,
+  classes: info.classes,
+  out: "latents/subset",
+  classIds: info.classes,
+});
+await discover(store, {
+  latents: "latents/subset",
+  out: `modes/k${perClass}`,
+  modes: { method: "kmeans", k: perClass, seed: 0 },
+  shard: ALL,
+  overwrite: false,
+});
+
+// 3-4. Sample, decode, classify.
+const size = info.imageSize;
+const classes = info.classes.length;
+const network = new Trainer({
+  model: buildClassifier(judge.model, { classes, imageSize: size }),
+  inputShape: [3, size, size],
+  classes,
+  loss: { kind: "crossEntropy" },
+  random: Math.random, // every weight is replaced by the judge's state
+  state: (await (await store.open(JUDGE)).readShard("teacher")).tensors,
+});
+const rows: { cfg: number; top1: number; perClass: number[]; sheet: string | null }[] = [];
+try {
+  for (const cfg of cfgs) {
+    const name = `m${modelHash}-cfg${cfg}-s${seed}`;
+    say(`sampling ${perClass} per class at CFG ${cfg} (no mode guidance)`);
+    await sample(store, model, {
+      ...SAMPLE_DEFAULTS,
+      modes: `modes/k${perClass}`,
+      out: `samples/${name}`,
+      model: `unet:${modelHash}:${info.training.steps ?? "?"}`,
+      cfgScale: cfg,
+      cfgChannels: "all",
+      variance: "fixed_small",
+      guidance: null,
+      seed,
+    });
+    const d = await decode(store, codec, {
+      ...DECODE_DEFAULTS,
+      samples: `samples/${name}`,
+      out: `decoded/${name}`,
+    });
+    const set = await loadImageSet(d.imageFolder, { classes: info.classes, size });
+    const pred = argmaxRows(await predictLogits(network, set, 100), classes);
+    const hit = new Array(classes).fill(0), count = new Array(classes).fill(0);
+    pred.forEach((p, i) => {
+      count[set.labels[i]]++;
+      if (p === set.labels[i]) hit[set.labels[i]]++;
+    });
+    const total = hit.reduce((a, b) => a + b, 0);
+    rows.push({
+      cfg,
+      top1: (100 * total) / pred.length,
+      perClass: hit.map((h, c) => (100 * h) / count[c]),
+      sheet: d.contactSheet,
+    });
+    say(`CFG ${cfg}: ${rows.at(-1)!.top1.toFixed(1)}% of the samples classified as their class`);
+  }
+} finally {
+  await network.release();
+  await model.release();
+  await codec.release();
+}
+
+const code = formatVersion(await codeVersion());
+const options = { model: v.model, modelSha256: modelHash, data, perClass, cfgs, epochs, seed };
+const report = await store.artifact("judge/report", {
+  kind: "report",
+  options: { ...options, code },
+  seed,
+  overwrite: true,
+});
+const md = [
+  `Judge: ${judge.model} trained ${judge.epochs} epochs on ${data}/train at ${size} px; top-1 on all real val images: **${
+    judge.top1.toFixed(1)
+  }%**.`,
+  "",
+  `| samples (${perClass} per class, DDPM 50 steps, no mode guidance) | judge top-1 | per class |`,
+  "| --- | ---: | --- |",
+  ...rows.map((r) =>
+    `| CFG ${r.cfg.toFixed(1)} | **${r.top1.toFixed(1)}%** | ${
+      r.perClass.map((x) => x.toFixed(0)).join(" / ")
+    } |`
+  ),
+  "",
+  `Model ${v.model} (sha256 ${modelHash}, ${info.training.steps} steps); seed ${seed}; code ${code}; command \`deno task judge:model\`.`,
+].join("\n");
+await report.writeFile("results.md", md);
+await report.writeJson("results.json", {
+  ...options,
+  code,
+  judge: { model: judge.model, epochs: judge.epochs, realValTop1: judge.top1 },
+  classes: info.classes,
+  samples: rows,
+  modelSteps: info.training.steps,
+});
+console.log(md);
+console.log(
+  `Written: ${report.dir}/results.md; ${((performance.now() - start) / 1000).toFixed(0)} s`,
+);
