@@ -8,10 +8,10 @@
  * Cases: taef2_encode_64, taef2_decode_64, taef2_encode_224, taef2_decode_224. Our runs and
  * the reference's alternate (tools/bench/vae_ref.py --serve) so both see the same machine
  * load; the median of each is printed. The reference needs Debian's /usr/bin/python3 with
- * torch and a taesd checkout in MGD3_TAESD_REF; without them it prints "ref unavailable" and
+ * torch and a taesd checkout in MGD3_TAESD_REF (default /work/.refs/taesd); without them it prints "ref unavailable" and
  * ref_ms=na.
  *
- * Run: MGD3_TAESD_REF=<taesd checkout> deno run -A bench/vae_bench.ts [case...]
+ * Run: [MGD3_TAESD_REF=<taesd checkout>] deno run -A bench/vae_bench.ts [case...]
  * Env: MGD3_BENCH_ITERS (default 5), MGD3_BENCH_THREADS (default: all cores),
  * MGD3_BENCH_OPT (onnxruntime graph optimisation level, default "all").
  */

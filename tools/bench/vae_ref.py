@@ -1,7 +1,7 @@
 """PyTorch reference timings for bench/vae_bench.ts: madebyollin/taesd's taesd.py with the TAEF2
 weights, encoder and decoder, float32, batch 16.
 
-Usage: MGD3_TAESD_REF=<taesd checkout> /usr/bin/python3 tools/bench/vae_ref.py --serve
+Usage: [MGD3_TAESD_REF=<taesd checkout>] /usr/bin/python3 tools/bench/vae_ref.py --serve
 Reads commands from stdin and answers one line each, so the benchmark can alternate its runs
 with ours on a machine whose load changes:
   "setup <case>"  builds the model and input, warms up; answers "ready"
@@ -9,7 +9,7 @@ with ours on a machine whose load changes:
   "quit"
 Cases: taef2_encode_<S>, taef2_decode_<S> (S = image side; the decoder gets [16, 32, S/8, S/8]).
 If torch or the checkout cannot be imported, the first answer is "ref unavailable: <why>".
-Env: MGD3_TAESD_REF (checkout holding taesd.py), MGD3_TAEF2 (folder of taef2_*.pth, default
+Env: MGD3_TAESD_REF (checkout holding taesd.py, default /work/.refs/taesd), MGD3_TAEF2 (folder of taef2_*.pth, default
 /work/shared/models/taef2), MGD3_BENCH_THREADS (default: all cores).
 """
 import os
@@ -20,7 +20,7 @@ BATCH = 16
 
 
 def load():
-    ref = os.environ.get("MGD3_TAESD_REF", "")
+    ref = os.environ.get("MGD3_TAESD_REF", "/work/.refs/taesd")
     if not ref or not os.path.isfile(os.path.join(ref, "taesd.py")):
         return None, f"MGD3_TAESD_REF={ref!r} does not hold taesd.py"
     try:
