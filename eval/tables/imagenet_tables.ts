@@ -183,6 +183,7 @@ export const TABLE4: TableDef = {
   seeds: [0, 1, 2, 3, 4], // "running the evaluation five times per architecture" (section 5.1)
   notes: [
     "A cell is the mean over the four networks of each network's mean over seeds; its ± is the mean of the networks' std.",
+    "IPC 10 is an assumption: the MGD3 text does not state Table 4's IPC, only that it follows the cross-architecture setup of GLaD, H-GLaD and LM3D, whose rows it quotes.",
   ],
 };
 
