@@ -55,7 +55,7 @@ scales"): it stands in for DiT-XL/2 in the cpu-scale pipeline and tables.
 } |
 | training | ${steps} steps, batch ${info.training.batchSize}, AdamW lr ${info.training.lr} (no weight decay), EMA ${info.training.emaDecay}, labels dropped ${info.training.cfgDropout} of the time, seed ${info.training.seed}; about ${minutes} minutes of training on 2 shared CPU cores |
 | code | ${info.training.code} |
-| command | \`deno task train:model\` (resumable; \`--steps N\` continues a run) |
+| command | \`deno task train:model --steps ${steps}\` (resumable; a larger \`--steps\` continues the run) |
 
 Mean training loss (v-prediction MSE) over windows of steps:
 ${
