@@ -15,7 +15,8 @@
  * measured 2048^3 MatMul through the same onnxruntime.
  *
  * Run: deno run -A bench/engine_bench.ts [case...]   (MGD3_BENCH_ITERS, MGD3_BENCH_THREADS,
- * MGD3_CONV_GEMM_PIXELS to try another conv lowering threshold). On a shared machine the
+ * MGD3_CONV_GEMM_PIXELS to try another conv lowering threshold, MGD3_BENCH_PROFILE=<prefix> to
+ * write onnxruntime profiles of our sessions for tools/profile_summary.ts). On a shared machine the
  * two engines degrade differently under load (PyTorch's OpenMP threads spin at barriers);
  * MGD3_BENCH_THREADS=1 gives a per-core comparison that load distorts less.
  */
@@ -41,6 +42,8 @@ const CLASSES = 10;
 const ITERS = Number(Deno.env.get("MGD3_BENCH_ITERS") ?? 10);
 const THREADS = Number(Deno.env.get("MGD3_BENCH_THREADS") ?? navigator.hardwareConcurrency);
 const PYTHON = "/usr/bin/python3";
+/** MGD3_BENCH_PROFILE=<prefix>: profile our sessions (summarise with tools/profile_summary.ts). */
+const PROFILE = Deno.env.get("MGD3_BENCH_PROFILE");
 const GEMM_PIXELS = Deno.env.get("MGD3_CONV_GEMM_PIXELS"); // tuning knob: convLowering.gemmMaxPixels
 if (GEMM_PIXELS !== undefined) convLowering.gemmMaxPixels = Number(GEMM_PIXELS);
 const REF_SCRIPT = new URL("../tools/bench/engine_ref.py", import.meta.url).pathname;
@@ -81,7 +84,7 @@ async function ours(
     loss: { kind: "crossEntropy" },
     random: r,
     graphOptimizer: new GraphSGD({ lr: 0.01, momentum: 0.9, weightDecay: 5e-4 }),
-    session: { intraOpThreads: THREADS },
+    session: { intraOpThreads: THREADS, ...(PROFILE ? { profile: `${PROFILE}_${name}` } : {}) },
   });
   const x = randn(BATCH * 3 * size * size, r);
   const labels = Array.from({ length: BATCH }, (_, i) => i % CLASSES);

@@ -26,6 +26,11 @@ export interface SessionOptions {
   externalData?: { path: string; data: Uint8Array }[];
   /** onnxruntime log level: 0 verbose ... 4 fatal (default 3: errors only). */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /**
+   * Profile every node: onnxruntime writes `<profile>_<date>.json` (Chrome trace format, one
+   * event per node run with its op type and microseconds) when the session is released.
+   */
+  profile?: string;
 }
 
 /** Static description of one session input or output. */
@@ -116,6 +121,7 @@ export class Session {
       ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
       ...(opts.interOpThreads ? { interOpNumThreads: opts.interOpThreads } : {}),
       ...(external.length ? { externalData: external } : {}),
+      ...(opts.profile ? { enableProfiling: true, profileFilePrefix: opts.profile } : {}),
     };
     let s: ort.InferenceSession;
     try {

@@ -134,3 +134,27 @@ Deno.test("builder rejects mismatched shapes with the op and shapes named", () =
   );
   assert.throws(() => g.output(g.input("c", [1]), "a"), /already the name of another graph value/);
 });
+
+Deno.test("profile: writes a Chrome-trace file with one event per node run, on release", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const s = await Session.create(affineGraph().toModel({ paramsAs: "initializers" }), {
+      intraOpThreads: 1,
+      profile: `${dir}/affine`,
+    });
+    await s.run({ x: X });
+    await s.release();
+    const files = [...Deno.readDirSync(dir)].map((e) => e.name);
+    assert.equal(files.length, 1);
+    assert.match(files[0], /^affine_.*\.json$/);
+    const events = JSON.parse(await Deno.readTextFile(`${dir}/${files[0]}`)) as {
+      cat: string;
+      args?: { op_name?: string };
+    }[];
+    const ops = events.filter((e) => e.cat === "Node").map((e) => e.args?.op_name);
+    // linear + relu run as onnxruntime's fused Gemm
+    assert.ok(ops.some((o) => /Gemm/.test(o ?? "")), `node events: ${ops.join(", ")}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
