@@ -14,8 +14,8 @@
  *
  * Writes `judge/report/results.{json,md}` into the store and prints the markdown.
  *
- * Usage: deno task judge:model [--model FILE] [--data DIR] [--per-class 20] [--cfg 4.0,1.5]
- *        [--epochs 12] [--seed 0] [--store .store/judge]
+ * Usage: deno task judge:model [--model FILE] [--data DIR] [--classes a,b] [--per-class 20]
+ *        [--cfg 4.0,1.5] [--epochs 12] [--seed 0] [--store .store/judge]
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
@@ -36,6 +36,7 @@ import { buildClassifier } from "../eval/models/zoo.ts";
 import { loadImageSet } from "../eval/_image_data.ts";
 import { argmaxRows, predictLogits } from "../eval/_evaluate.ts";
 import { hashFile } from "../eval/tables/setup.ts";
+import { sha256Hex } from "../stages/_hash.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { values: v } = parseArgs({
@@ -46,6 +47,7 @@ const { values: v } = parseArgs({
     model: { type: "string", default: `${ROOT}weights/cpu_unet.safetensors` },
     data: { type: "string", default: `${ROOT}../shared/data/imagenette2-224` },
     subset: { type: "string", default: `${ROOT}data/imagenette-64/train` },
+    classes: { type: "string" },
     "per-class": { type: "string", default: "20" },
     cfg: { type: "string", default: "4.0,1.5" },
     epochs: { type: "string", default: "12" },
@@ -57,7 +59,8 @@ const { values: v } = parseArgs({
 if (v.help) {
   console.log(
     "Usage: deno task judge:model [--model FILE] [--data DIR (train/ and val/)] [--subset DIR]\n" +
-      "       [--per-class 20] [--cfg 4.0,1.5] [--epochs 12] [--seed 0] [--store DIR]",
+      "       [--classes a,b (default: all the model's)] [--per-class 20] [--cfg 4.0,1.5]\n" +
+      "       [--epochs 12] [--seed 0] [--store DIR]",
   );
   Deno.exit(0);
 }
@@ -90,25 +93,38 @@ for (const split of ["train", "val"]) {
   });
 }
 const { weights, info } = await loadCpuModel(v.model!);
+const classes = v.classes ? v.classes.split(",") : info.classes;
+for (const c of classes) {
+  if (!info.classes.includes(c)) {
+    throw new Error(
+      `--classes: '${c}' is not a class of the model ${v.model} (${info.classes.join(", ")})`,
+    );
+  }
+}
+// Artifacts of a class subset get their own names (the store refuses other options).
+const tag = classes.join() === info.classes.join()
+  ? ""
+  : `-c${(await sha256Hex(classes.join(","))).slice(0, 8)}`;
 const store = await Store.open(v.store!);
 
 // 1. The judge.
-const JUDGE = "judge/imagenette-64-resnet18";
+const JUDGE = `judge/imagenette-64-resnet18${tag}`;
 say(`training the judge (ResNet-18 BN, 64 px, ${epochs} epochs) on ${data}/train`);
 const judge = await trainTeacher(store, {
   name: JUDGE,
   scale: "cpu",
   train: `${data}/train`,
   val: `${data}/val`,
+  classes,
   seed: 0,
   epochs,
   valPerClass: null,
 });
-if (judge.classes.join() !== info.classes.join()) {
+if (judge.classes.join() !== classes.join()) {
   throw new Error(
-    `The judge's classes (${judge.classes.join(",")}) differ from the model's (${
-      info.classes.join(",")
-    }): pass --data with the model's training classes`,
+    `The judge's classes (${judge.classes.join(",")}) differ from the ones asked for (${
+      classes.join(",")
+    }): pass --data with the model's training classes, or --classes`,
   );
 }
 say(`judge: ${judge.top1.toFixed(1)}% top-1 on the real val images`);
@@ -124,13 +140,13 @@ const modelHash = (await hashFile(v.model!)).slice(0, 12);
 await encode(store, codec, {
   ...ENCODE_DEFAULTS,
   data: v.subset!,
-  classes: info.classes,
-  out: "latents/subset",
+  classes,
+  out: `latents/subset${tag}`,
   classIds: info.classes,
 });
 await discover(store, {
-  latents: "latents/subset",
-  out: `modes/k${perClass}`,
+  latents: `latents/subset${tag}`,
+  out: `modes/k${perClass}${tag}`,
   modes: { method: "kmeans", k: perClass, seed: 0 },
   shard: ALL,
   overwrite: false,
@@ -138,11 +154,11 @@ await discover(store, {
 
 // 3-4. Sample, decode, classify.
 const size = info.imageSize;
-const classes = info.classes.length;
+const k = classes.length;
 const network = new Trainer({
-  model: buildClassifier(judge.model, { classes, imageSize: size }),
+  model: buildClassifier(judge.model, { classes: k, imageSize: size }),
   inputShape: [3, size, size],
-  classes,
+  classes: k,
   loss: { kind: "crossEntropy" },
   random: Math.random, // every weight is replaced by the judge's state
   state: (await (await store.open(JUDGE)).readShard("teacher")).tensors,
@@ -150,11 +166,11 @@ const network = new Trainer({
 const rows: { cfg: number; top1: number; perClass: number[]; sheet: string | null }[] = [];
 try {
   for (const cfg of cfgs) {
-    const name = `m${modelHash}-cfg${cfg}-s${seed}`;
+    const name = `m${modelHash}-cfg${cfg}-s${seed}${tag}`;
     say(`sampling ${perClass} per class at CFG ${cfg} (no mode guidance)`);
     await sample(store, model, {
       ...SAMPLE_DEFAULTS,
-      modes: `modes/k${perClass}`,
+      modes: `modes/k${perClass}${tag}`,
       out: `samples/${name}`,
       model: `unet:${modelHash}:${info.training.steps ?? "?"}`,
       cfgScale: cfg,
@@ -168,9 +184,9 @@ try {
       samples: `samples/${name}`,
       out: `decoded/${name}`,
     });
-    const set = await loadImageSet(d.imageFolder, { classes: info.classes, size });
-    const pred = argmaxRows(await predictLogits(network, set, 100), classes);
-    const hit = new Array(classes).fill(0), count = new Array(classes).fill(0);
+    const set = await loadImageSet(d.imageFolder, { classes, size });
+    const pred = argmaxRows(await predictLogits(network, set, 100), k);
+    const hit = new Array(k).fill(0), count = new Array(k).fill(0);
     pred.forEach((p, i) => {
       count[set.labels[i]]++;
       if (p === set.labels[i]) hit[set.labels[i]]++;
@@ -191,15 +207,26 @@ try {
 }
 
 const code = formatVersion(await codeVersion());
-const options = { model: v.model, modelSha256: modelHash, data, perClass, cfgs, epochs, seed };
-const report = await store.artifact("judge/report", {
+const options = {
+  model: v.model,
+  modelSha256: modelHash,
+  data,
+  classes,
+  perClass,
+  cfgs,
+  epochs,
+  seed,
+};
+const report = await store.artifact(`judge/report${tag}`, {
   kind: "report",
   options: { ...options, code },
   seed,
   overwrite: true,
 });
 const md = [
-  `Judge: ${judge.model} trained ${judge.epochs} epochs on ${data}/train at ${size} px; top-1 on all real val images: **${
+  `Judge: ${judge.model} trained ${judge.epochs} epochs (${
+    (judge.seconds / 60).toFixed(0)
+  } min) on ${data}/train at ${size} px; top-1 on all real val images: **${
     judge.top1.toFixed(1)
   }%**.`,
   "",
@@ -218,7 +245,6 @@ await report.writeJson("results.json", {
   ...options,
   code,
   judge: { model: judge.model, epochs: judge.epochs, realValTop1: judge.top1 },
-  classes: info.classes,
   samples: rows,
   modelSteps: info.training.steps,
 });
