@@ -12,6 +12,7 @@ import { planTable } from "../eval/tables/plan.ts";
 import type { PlanContext, Unit } from "../eval/tables/units.ts";
 import { runTable } from "../eval/tables/run_table.ts";
 import { loadScaleModels } from "../eval/tables/setup.ts";
+import { CLASS_PRESETS } from "../stages/classes.ts";
 import {
   AKL_SMALL,
   CLASSES,
@@ -252,6 +253,50 @@ Deno.test("the paper scale runs table6 with a DiT checkpoint and an AutoencoderK
       ),
     /pos_embed|input|16/,
   );
+});
+
+Deno.test("table4 at the paper scale finds ImageNet A..E in an ImageNet folder and averages its four networks", async () => {
+  // A stand-in ImageNet: 2 classes of each subset, their folders linking to ImageNette images.
+  const subsets = ["imagenet-a", "imagenet-b", "imagenet-c", "imagenet-d", "imagenet-e"] as const;
+  const wnids = subsets.flatMap((d) => CLASS_PRESETS[d].slice(0, 2));
+  const nette = [...Deno.readDirSync(`${DATA}/train`)].map((e) => e.name).sort();
+  const inet = `${ws.dir}/imagenet`;
+  for (const split of ["train", "val"]) {
+    await Deno.mkdir(`${inet}/${split}`, { recursive: true });
+    wnids.forEach((w, i) =>
+      Deno.symlinkSync(`${DATA}/${split}/${nette[i % nette.length]}`, `${inet}/${split}/${w}`)
+    );
+  }
+  const models = {
+    scale: "paper" as const,
+    dit: DIT_TINY,
+    ditConfig: "DiT-T/2",
+    vae: AKL_SMALL,
+    imageSize: 16,
+    numClasses: 10,
+  };
+  const r = await runTable(
+    await Store.open(`${ws.dir}/paper-store-t4`),
+    TABLES.table4,
+    fastCpu(ws.model, {
+      scale: "paper",
+      models,
+      quick: true,
+      networks: undefined, // the table's AlexNet, VGG11, ResNet-18, ViT
+      classes: wnids,
+      data: { imagenet: `${inet}/train`, imagenetVal: `${inet}/val` },
+    }),
+  );
+  assert.ok(r.complete);
+  const mgd3 = r.results!.cells.filter((c) => c.row === "MGD3");
+  assert.equal(mgd3.length, 5);
+  for (const c of mgd3) {
+    assert.deepEqual(Object.keys(c.perNetwork!).sort(), ["alexnet", "resnet-18", "vgg11", "vit"]);
+    const means = Object.values(c.perNetwork!).map((runs) => runs[0].top1);
+    const avg = means.reduce((a, b) => a + b, 0) / means.length;
+    assert.ok(Math.abs(c.ours!.mean - avg) < 0.051, `${c.column}: ${c.ours!.mean} vs ${avg}`);
+  }
+  assert.match(r.markdown!, /IPC 10 is an assumption/);
 });
 
 Deno.test("table3 --quick runs the soft-label protocol with a teacher trained on the real images", async () => {
