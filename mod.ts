@@ -21,6 +21,7 @@ export {
   readPytorchStateDict,
   stateDict,
 } from "./models/pytorch_checkpoint.ts";
+export type { ReadPytorchOptions } from "./models/pytorch_checkpoint.ts";
 
 // Optimizers and schedules
 export * from "./models/optim.ts";
@@ -54,6 +55,23 @@ export * from "./stages/decode.ts";
 export * from "./stages/modes/mod.ts";
 
 // The cpu-scale model and the networks built from checkpoints
+export type {
+  ElemData,
+  Graph,
+  ModelBytes,
+  Node,
+  ParamInfo,
+  Region,
+  ToModelOptions,
+  Value,
+} from "./models/graph.ts";
+export { ONNX_DTYPE } from "./models/onnx_proto.ts";
+export type { AttrValue, ElemType, TensorMsg } from "./models/onnx_proto.ts";
+export type { InitKind, Layers, ParamStore, StoredParam } from "./models/nn.ts";
+export type { SessionOptions } from "./models/session.ts";
+export type { Batch, LossSpec, ModelFn, Trainer, TrainerOptions } from "./models/trainer.ts";
+export type { GraphOptimizer } from "./models/graph_sgd.ts";
+export type { Arch } from "./models/_dit_config.ts";
 export * from "./models/unet.ts";
 export * from "./models/unet_denoiser.ts";
 export * from "./models/diffusion_trainer.ts";
@@ -66,6 +84,9 @@ export * from "./models/dit.ts";
 export * from "./stages/train_model.ts";
 
 // Evaluation: protocols, classifier zoo, metrics, plots
+export type { ParamGroup } from "./eval/_fit.ts";
+export type { ImageSet } from "./eval/_image_data.ts";
+export type { RunResult } from "./eval/_results.ts";
 export * from "./eval/hard_label.ts";
 export * from "./eval/hard_label_protocol.ts";
 export * from "./eval/soft_label.ts";
@@ -79,13 +100,30 @@ export * from "./eval/metrics/class_metrics.ts";
 export * from "./eval/metrics/diversity_table.ts";
 export * from "./eval/metrics/embed_class.ts";
 export * from "./eval/metrics/points.ts";
+export type { PlotResult } from "./eval/plots/_render.ts";
 export * from "./eval/plots/tsne_scatter.ts";
 export * from "./eval/plots/diversity_plot.ts";
 export * from "./eval/plots/sweep_plot.ts";
+// The augmentations' batch type; stages/write_image_folder.ts's ImageBatch keeps the name.
+export type { ImageBatch as AugmentImageBatch } from "./eval/augment/image_batch.ts";
+export type { ColorJitterOptions } from "./eval/augment/color_jitter.ts";
 export * from "./eval/augment/compose.ts";
 export * from "./eval/augment/cutmix.ts";
 
 // Paper tables
+export type {
+  ColumnDef,
+  RealRecipe,
+  Recipe,
+  RowDef,
+  SampleRecipe,
+  TableDef,
+} from "./eval/tables/spec.ts";
+export type { DataPaths, DatasetId } from "./eval/tables/datasets.ts";
+export type { ModelSource } from "./eval/tables/setup.ts";
+export type { CellPlan, Plan, Unit, UnitBase } from "./eval/tables/units.ts";
+// The tables' mean ± std; models/graph.ts's Value keeps the name.
+export type { CellResult, TableResults, Value as TableValue } from "./eval/tables/report.ts";
 export * from "./eval/tables/run_table.ts";
 export * from "./eval/tables/tables.ts";
 export * from "./eval/measure.ts";

@@ -21,7 +21,9 @@ export const STREAM = { init: 0, epoch: 1, dropout: 2, labels: 3 } as const;
 
 /** An optimizer and the parameters it updates (PyTorch param group). */
 export interface ParamGroup {
+  /** The optimizer of the group. */
   optimizer: Optimizer;
+  /** The parameters it updates, by name. */
   params: ParamMap;
 }
 

@@ -13,8 +13,11 @@ import type { Rng } from "../stages/random.ts";
 
 /** A labelled image set: `pixels` holds N x 3 x S x S bytes (NCHW). */
 export interface ImageSet {
+  /** N x 3 x S x S bytes, NCHW. */
   pixels: Uint8Array;
+  /** Class label of each image (index into `classNames`). */
   labels: Int32Array;
+  /** Side S of the square images, in pixels. */
   size: number;
   /** Class folder names, in label order. */
   classNames: string[];

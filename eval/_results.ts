@@ -10,15 +10,23 @@ import { type CodeVersion, formatVersion } from "../stages/version.ts";
 
 /** One finished training run of a protocol. */
 export interface RunResult {
+  /** 0-based index of the run. */
   run: number;
+  /** Training seed of the run. */
   seed: number;
   /** The distilled (training) ImageFolder. */
   train: string;
+  /** Best validation top-1, in percent. */
   bestTop1: number;
+  /** 1-based epoch of `bestTop1`. */
   bestEpoch: number;
+  /** Top-1 of the last validation, in percent (NaN when there was none). */
   finalTop1: number;
+  /** Training epochs. */
   epochs: number;
+  /** Wall-clock seconds spent training. */
   seconds: number;
+  /** Every validation: 1-based epoch, top-1 in percent, mean training loss of that epoch. */
   history: { epoch: number; top1: number; loss: number }[];
 }
 

@@ -48,6 +48,7 @@ import { meanStd, readRunResult, resultsMarkdown, type RunResult, runResult } fr
 export interface HardLabelOptions {
   /** Artifact name in the store, e.g. `eval/hard-label/imagenette-ipc10-mgd3`. */
   name: string;
+  /** Protocol scale: the paper's (224 px) or the cpu one (64 px). */
   scale: Scale;
   /** Distilled ImageFolder: one for every seed, or one per seed (paper: datasets of seeds 0, 1, 2). */
   train: string | string[];
@@ -77,6 +78,7 @@ export interface HardLabelOptions {
   evalBatch?: number;
   /** Replace an artifact made with other options. */
   overwrite?: boolean;
+  /** Options of the onnxruntime training sessions. */
   session?: SessionOptions;
   /** Stops after the current epoch (a checkpoint is written; re-run to resume). */
   signal?: AbortSignal;
@@ -86,10 +88,13 @@ export interface HardLabelOptions {
 
 /** What {@link HardLabelOptions.onEpoch} receives. */
 export interface EpochInfo {
+  /** 0-based index of the run (position of its seed in `seeds`). */
   run: number;
+  /** Training seed of the run. */
   seed: number;
   /** 1-based epoch just finished. */
   epoch: number;
+  /** Mean training loss of the epoch. */
   loss: number;
   /** Validation top-1, or null when this epoch was not validated. */
   top1: number | null;
@@ -97,11 +102,17 @@ export interface EpochInfo {
 
 /** What {@link hardLabelEval} returns (also written as `results.json`). */
 export interface HardLabelReport {
+  /** Directory of the artifact written. */
   artifact: string;
+  /** The protocol the runs used (with any overrides applied). */
   protocol: HardLabelProtocol;
+  /** Images per class of the distilled set. */
   ipc: number;
+  /** Every run, in seed order. */
   runs: RunResult[];
+  /** Mean of the runs' best top-1, in percent. */
   mean: number;
+  /** Population standard deviation of the runs' best top-1. */
   std: number;
 }
 

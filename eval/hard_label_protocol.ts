@@ -152,16 +152,29 @@ export const CPU_VAL_PER_CLASS = 50;
 
 /** Everything a hard-label run uses, resolved from scale, IPC and class count. */
 export interface HardLabelProtocol {
+  /** The scale it was resolved for. */
   scale: Scale;
+  /** Side of the square images, in pixels. */
   imageSize: number;
+  /** Training epochs E. */
   epochs: number;
+  /**
+   * The epochs after which the learning rate is multiplied by `gamma`: floor(2E/3), floor(5E/6).
+   */
   milestones: [number, number];
+  /** Validation interval in epochs. */
   evalEvery: number;
+  /** Validation images per class (null: all). */
   valPerClass: number | null;
+  /** SGD learning rate (0.01). */
   lr: number;
+  /** SGD momentum (0.9). */
   momentum: number;
+  /** SGD weight decay (5e-4). */
   weightDecay: number;
+  /** Training batch size (64). */
   batchSize: number;
+  /** MultiStepLR factor at each milestone (0.2). */
   gamma: number;
 }
 

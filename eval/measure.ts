@@ -34,14 +34,19 @@ export interface MeasureOptions {
   embedding: "tsne" | "umap";
   /** Embedding seed (42, SPEC section 5). */
   seed: number;
+  /** Replace an artifact made with other options. */
   overwrite?: boolean;
 }
 
 /** What {@link measure} wrote. */
 export interface MeasureReport {
+  /** Directory of the artifact written. */
   artifact: string;
+  /** The class-wise diversity table (paper Table 9), also written as `table9.json`. */
   table: DiversityTable;
+  /** The table as markdown, also written as `table9.md`. */
   markdown: string;
+  /** Each class's name and metrics, in shard order. */
   classes: { className: string; metrics: ClassMetrics }[];
 }
 

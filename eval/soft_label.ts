@@ -50,36 +50,60 @@ export type TeacherSource =
 
 /** Options of {@link softLabelEval}. */
 export interface SoftLabelOptions {
+  /** Artifact name in the store, e.g. `eval/soft-label/imagenette-ipc10`. */
   name: string;
+  /** Protocol scale: the paper's (224 px) or the cpu one (64 px). */
   scale: Scale;
   /** Distilled ImageFolder(s): one for every seed, or one per seed. */
   train: string | string[];
+  /** Real validation ImageFolder (e.g. ImageNette val). */
   val: string;
+  /**
+   * Classes in label order (preset, comma list or array); default every sub-folder of the train
+   * folder, sorted.
+   */
   classes?: string | string[];
   /** Student network (zoo name); RDED's is `resnet-18-bn` (torchvision resnet18). */
   student: string;
+  /** Where the teacher's weights come from. */
   teacher: TeacherSource;
   /** Teacher network (zoo name), default `resnet-18-bn`. */
   teacherModel?: string;
+  /** Training seeds, one run each. */
   seeds: number[];
+  /** Override the protocol's epochs. */
   epochs?: number;
+  /** Override the image side (the validation resize follows: S / 7 * 8). */
   imageSize?: number;
+  /** Override the protocol's student batch size. */
   batchSize?: number;
+  /** Override the validation subset (images per class; null = all). */
   valPerClass?: number | null;
+  /** Checkpoint interval in epochs (default 10). */
   checkpointEvery?: number;
+  /** Validation batch size (default 100). */
   evalBatch?: number;
+  /** Replace an artifact made with other options. */
   overwrite?: boolean;
+  /** Options of the onnxruntime sessions (teacher and students). */
   session?: SessionOptions;
+  /** Stops after the current epoch (a checkpoint is written; re-run to resume). */
   signal?: AbortSignal;
 }
 
 /** What {@link softLabelEval} returns (also `results.json`). */
 export interface SoftLabelReport {
+  /** Directory of the artifact written. */
   artifact: string;
+  /** The protocol the runs used (with any overrides applied). */
   protocol: SoftLabelProtocol;
+  /** Images per class of the distilled set. */
   ipc: number;
+  /** Every run, in seed order. */
   runs: RunResult[];
+  /** Mean of the runs' best top-1, in percent. */
   mean: number;
+  /** Population standard deviation of the runs' best top-1. */
   std: number;
 }
 

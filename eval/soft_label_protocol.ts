@@ -103,18 +103,29 @@ export function decays(name: string, shape: readonly number[]): boolean {
 
 /** Everything a soft-label run uses. */
 export interface SoftLabelProtocol {
+  /** The scale it was resolved for. */
   scale: Scale;
+  /** Side of the square images, in pixels (paper 224, cpu 64). */
   imageSize: number;
   /** Resize side of the validation images before the center crop (S / 7 * 8). */
   valResize: number;
+  /** Training epochs E. */
   epochs: number;
+  /** Student batch size ({@link rdedBatchSize}). */
   batchSize: number;
+  /** AdamW learning rate at epoch 0 (1e-3; half-cosine schedule). */
   lr: number;
+  /** AdamW betas ([0.9, 0.999]). */
   betas: [number, number];
+  /** AdamW weight decay of weights with more than one dimension (0.01); other parameters get 0. */
   weightDecay: number;
+  /** KL divergence temperature T (20). */
   temperature: number;
+  /** RandomResizedCrop area range ([0.5, 1]). */
   cropScale: readonly [number, number];
+  /** The 1-based epochs after which the student is validated. */
   evalEpochs: number[];
+  /** Validation images per class (null: all; cpu scale 50). */
   valPerClass: number | null;
 }
 

@@ -43,38 +43,56 @@ export const TEACHER_RECIPE = {
 export interface TeacherOptions {
   /** Artifact name, e.g. `teachers/imagenette-resnet18-64`. */
   name: string;
+  /** Scale: sets the default image side (paper 224, cpu 64) and validation subset. */
   scale: Scale;
   /** Real training ImageFolder. */
   train: string;
   /** Real validation ImageFolder. */
   val: string;
+  /**
+   * Classes in label order (preset, comma list or array); default every sub-folder of `train`,
+   * sorted.
+   */
   classes?: string | string[];
+  /** Seed of the initial weights, the batch order and the augmentation. */
   seed: number;
   /** Default {@link TEACHER_RECIPE}.epochs. */
   epochs?: number;
   /** Default {@link TEACHER_RECIPE}.model. */
   model?: string;
+  /** Override the image side of the scale. */
   imageSize?: number;
   /** Use only the first k training images per class (null = all). */
   trainPerClass?: number | null;
   /** Validation images per class (null = all; default 50 at cpu scale). */
   valPerClass?: number | null;
+  /** Replace an artifact made with other options. */
   overwrite?: boolean;
+  /** Options of the onnxruntime training session. */
   session?: SessionOptions;
+  /** Stops after the current epoch (a checkpoint is written; re-run to resume). */
   signal?: AbortSignal;
 }
 
 /** What {@link trainTeacher} returns (also `results.json`). */
 export interface TeacherReport {
+  /** Directory of the artifact written. */
   artifact: string;
   /** Shard holding the weights (`<artifact>/teacher.safetensors`). */
   shard: "teacher";
+  /** The teacher's zoo network. */
   model: string;
+  /** Class names in label order. */
   classes: string[];
+  /** Side of the square images it was trained on, in pixels. */
   imageSize: number;
+  /** Top-1 of the stored (final) weights, in percent: the validation after the last epoch. */
   top1: number;
+  /** Best validation top-1 over the run, in percent. */
   bestTop1: number;
+  /** Training epochs. */
   epochs: number;
+  /** Wall-clock seconds spent training. */
   seconds: number;
 }
 

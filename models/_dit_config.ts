@@ -65,7 +65,7 @@ export interface DiTConfig {
 }
 
 /** Depth, width, heads and patch size of a named architecture. */
-type Arch = Pick<DiTConfig, "depth" | "hiddenSize" | "numHeads" | "patchSize">;
+export type Arch = Pick<DiTConfig, "depth" | "hiddenSize" | "numHeads" | "patchSize">;
 
 const SIZES: Record<string, Omit<Arch, "patchSize">> = {
   XL: { depth: 28, hiddenSize: 1152, numHeads: 16 }, // models.py DiT_XL_*

@@ -41,12 +41,15 @@ import { pad, permute, reshape, split } from "./ops/shape.ts";
  * ```
  */
 export interface AutoencoderKlConfig {
+  /** Image channels the encoder takes (3 in SD_VAE_CONFIG). */
   inChannels: number;
+  /** Image channels the decoder returns (3 in SD_VAE_CONFIG). */
   outChannels: number;
   /** Channels of each resolution level; the latent is 2^(levels - 1) times smaller. */
   blockOutChannels: readonly number[];
   /** ResnetBlock2Ds per encoder level (the decoder has one more). */
   layersPerBlock: number;
+  /** Latent channels (4 in SD_VAE_CONFIG). */
   latentChannels: number;
   /** GroupNorm groups (every channel count must divide by it). */
   normNumGroups: number;
@@ -110,6 +113,7 @@ export const LOGVAR_RANGE: readonly [number, number] = [-30, 20];
  * ```
  */
 export interface Posterior {
+  /** Mean of the posterior [N, latentChannels, h, w]. */
   mean: Value;
   /** Log-variance clamped to [-30, 20]. */
   logvar: Value;

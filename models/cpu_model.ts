@@ -16,7 +16,9 @@ export const CPU_MODEL_FORMAT = "mgd3-latent-unet-v1";
 
 /** Everything a cpu-scale model file carries besides its weights. */
 export interface CpuModelInfo {
+  /** The U-Net's architecture. */
   config: UNetConfig;
+  /** What the U-Net was trained to predict. */
   predictionType: PredictionType;
   /** Side length of the images the model generates (through TAEF2: latents are S/8). */
   imageSize: number;

@@ -25,7 +25,9 @@ import { Rng } from "../stages/random.ts";
 
 /** Options of {@link DiffusionTrainer}. */
 export interface DiffusionTrainerOptions {
+  /** The U-Net's architecture. */
   config: UNetConfig;
+  /** Latents per training step (the graph is built for this batch size). */
   batchSize: number;
   /** AdamW learning rate (1e-3, DESIGN's measured run). */
   lr: number;
@@ -35,10 +37,13 @@ export interface DiffusionTrainerOptions {
   emaDecay: number;
   /** Probability of replacing a label with the null class (0.1, for classifier-free guidance). */
   cfgDropout: number;
+  /** The regression target: `"v"` (v-prediction) or `"eps"` (the noise). */
   predictionType: "v" | "eps";
   /** Diffusion training steps T of the linear schedule (1000, as DiT). */
   trainSteps: number;
+  /** Seed of the initial weights and of each step's noise, timesteps and label dropout. */
   seed: number;
+  /** Options of the onnxruntime training session. */
   session?: SessionOptions;
 }
 
@@ -57,6 +62,7 @@ export interface DiffusionTrainerOptions {
 export class DiffusionTrainer {
   /** Optimisation steps done. */
   steps = 0;
+  /** EMA of the weights (stored layout), by parameter name. */
   readonly ema: Map<string, Float32Array> = new Map();
   private readonly abar: Float64Array;
   private readonly feeds: Record<string, Tensor> = {};

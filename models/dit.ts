@@ -71,11 +71,17 @@ export interface DiTGraphOptions {
  * ```
  */
 export interface DiTGraph {
+  /** The graph the DiT was built into. */
   graph: Graph;
+  /** The layer builder holding the DiT's weights. */
   layers: Layers;
+  /** Input latents [B, C, H, W] float32. */
   x: Value;
+  /** Input timesteps [B] float32. */
   t: Value;
+  /** Input class labels [B] int32. */
   y: Value;
+  /** The output [B, C or 2C, H, W] (2C with learned sigma). */
   output: Value;
 }
 

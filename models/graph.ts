@@ -45,24 +45,35 @@ export class Value {
  * of `inputs` (null where not needed or not differentiable).
  */
 export interface Region {
+  /** Values the composite reads. */
   readonly inputs: readonly Value[];
+  /** Values the composite produces. */
   readonly outputs: readonly Value[];
+  /** Gradients of `inputs` from those of `outputs`; `needs[i]` says whether input i needs one. */
   readonly backward: (dys: (Value | null)[], needs: boolean[]) => (Value | null)[];
 }
 
 /** One ONNX node. `inputs` may hold null for omitted optional inputs. */
 export interface Node {
+  /** ONNX op type, e.g. `"Conv"`. */
   readonly op: string;
+  /** Op domain (`""`: the ONNX default domain). */
   readonly domain: string;
+  /** Input values in order (null: an omitted optional input). */
   readonly inputs: readonly (Value | null)[];
+  /** Values the node produces. */
   readonly outputs: readonly Value[];
+  /** ONNX attributes by name. */
   readonly attrs: Readonly<Record<string, AttrValue>>;
+  /** The composite op the node belongs to, if any. */
   readonly region?: Region;
 }
 
 /** A graph input holding a model weight or buffer, with its current value. */
 export interface ParamInfo {
+  /** The graph input standing for the weight. */
   value: Value;
+  /** Its current values. */
   data: ElemData;
   /** Trainable parameters receive gradients; buffers (running stats) do not. */
   trainable: boolean;
@@ -80,9 +91,13 @@ export interface ToModelOptions {
 
 /** ONNX bytes plus the external data files they reference (in memory). */
 export interface ModelBytes {
+  /** The serialized ONNX ModelProto. */
   model: Uint8Array;
+  /** External data files the model references (empty when all bytes are inline). */
   externalData: { path: string; data: Uint8Array }[];
+  /** Graph inputs of the model in order: the used inputs, then parameters when they are inputs. */
   inputs: Value[];
+  /** Graph outputs with their names. */
   outputs: { name: string; value: Value }[];
 }
 
@@ -100,10 +115,15 @@ export interface ModelBytes {
  * ```
  */
 export class Graph {
+  /** Nodes in the order they were added (topological). */
   readonly nodes: Node[] = [];
+  /** Inputs declared with {@link Graph.input}. */
   readonly inputs: Value[] = [];
+  /** Weights and buffers declared with {@link Graph.param}, by name. */
   readonly params: Map<string, ParamInfo> = new Map();
+  /** Constants (initializers with fixed contents) by value id. */
   readonly constants: Map<number, { value: Value; data: ElemData }> = new Map();
+  /** Outputs marked with {@link Graph.output}, in order. */
   readonly outputs: { name: string; value: Value }[] = [];
   /** Inputs refilled from a seeded generator at each run (dropout keep-masks). */
   readonly randomInputs: { value: Value; kind: "dropout"; p: number }[] = [];

@@ -28,7 +28,9 @@ export type InitKind =
 export interface StoredParam {
   /** Shape as stored (and as the graph and optimizers see it). */
   shape: number[];
+  /** Values in the stored layout (float32, updated in place). */
   data: Float32Array;
+  /** Whether the optimizer updates it (false for buffers such as running statistics). */
   trainable: boolean;
   /**
    * Permutation from the stored dims to PyTorch's (conv weights are stored
@@ -81,9 +83,11 @@ export function permuteData(
  * ```
  */
 export class ParamStore {
+  /** Weights and buffers by name. */
   readonly entries: Map<string, StoredParam> = new Map();
   /** Integer counters PyTorch keeps in state dicts (`num_batches_tracked`). */
   readonly counters: Map<string, bigint> = new Map();
+  /** `random` returns numbers in [0, 1); it initialises missing parameters. */
   constructor(readonly random: () => number) {}
 
   /** Values of `name` (or `data` in its stored layout) as a tensor in PyTorch's layout. */
@@ -173,6 +177,10 @@ export class Layers {
   /** New running statistics of train-mode BatchNorms: buffer name -> graph value. */
   readonly updates: Map<string, Value> = new Map();
 
+  /**
+   * Builds layers into `g`, with weights from `store`; `training` selects train-mode BatchNorm,
+   * GroupNorm and dropout.
+   */
   constructor(readonly g: Graph, readonly store: ParamStore, readonly training: boolean) {}
 
   /** A trainable parameter (created with `init` when the store lacks it). */

@@ -33,10 +33,15 @@ export type AttrValue =
 
 /** A TensorProto: raw little-endian bytes, or a reference into an external data file. */
 export interface TensorMsg {
+  /** Tensor (initializer) name. */
   name: string;
+  /** Element type. */
   dtype: ElemType;
+  /** Dimensions. */
   dims: readonly number[];
+  /** The values as raw little-endian bytes (when stored inline). */
   raw?: Uint8Array;
+  /** Where the values lie in an external data file: its location, byte offset and length. */
   external?: { location: string; offset: number; length: number };
 }
 

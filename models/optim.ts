@@ -28,10 +28,15 @@ export interface Optimizer {
 
 /** Options of {@link SGD} (torch.optim.SGD's arguments). */
 export interface SGDOptions {
+  /** Learning rate. */
   lr: number;
+  /** Momentum factor mu (default 0: none). */
   momentum?: number;
+  /** Dampening tau of the momentum buffer (default 0). */
   dampening?: number;
+  /** L2 weight decay wd, added to the gradient (default 0). */
   weightDecay?: number;
+  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
   nesterov?: boolean;
 }
 
@@ -49,12 +54,17 @@ export interface SGDOptions {
  */
 export class SGD implements Optimizer {
   lr: number;
+  /** Momentum factor mu. */
   readonly momentum: number;
+  /** Dampening tau. */
   readonly dampening: number;
+  /** Weight decay wd. */
   readonly weightDecay: number;
+  /** Nesterov momentum. */
   readonly nesterov: boolean;
   private buffers = new Map<string, Float32Array>();
 
+  /** Checks the options (lr, momentum and weightDecay >= 0; nesterov's conditions). */
   constructor(o: SGDOptions) {
     this.lr = checkNonNegative("lr", o.lr);
     this.momentum = checkNonNegative("momentum", o.momentum ?? 0);
@@ -113,6 +123,7 @@ export class SGD implements Optimizer {
 
 /** Options of {@link AdamW} (torch.optim.AdamW's arguments; PyTorch's defaults). */
 export interface AdamWOptions {
+  /** Learning rate. */
   lr: number;
   /** Default [0.9, 0.999]. */
   betas?: [number, number];
@@ -120,6 +131,7 @@ export interface AdamWOptions {
   eps?: number;
   /** Default 0.01 (PyTorch's AdamW default). */
   weightDecay?: number;
+  /** Use the running max of v (AMSGrad; default false). */
   amsgrad?: boolean;
 }
 
@@ -135,15 +147,23 @@ export interface AdamWOptions {
  */
 export class AdamW implements Optimizer {
   lr: number;
+  /** Adam betas b1, b2. */
   readonly betas: [number, number];
+  /** Term added to the denominator. */
   readonly eps: number;
+  /** Decoupled weight decay wd. */
   readonly weightDecay: number;
+  /** Whether AMSGrad is used. */
   readonly amsgrad: boolean;
   private state = new Map<
     string,
     { step: number; m: Float32Array; v: Float32Array; vmax?: Float32Array }
   >();
 
+  /**
+   * Fills in PyTorch's defaults and checks the options: lr, eps and weightDecay >= 0, betas in
+   * [0, 1).
+   */
   constructor(o: AdamWOptions) {
     this.lr = checkNonNegative("lr", o.lr);
     this.betas = o.betas ?? [0.9, 0.999];

@@ -11,14 +11,19 @@ import { type DType, DTYPE_BYTES, fromBytes, numel, type Tensor, toBytes } from 
 
 /** Header entry of one tensor. */
 export interface SafetensorsEntry {
+  /** Element type, as named in the header. */
   dtype: DType;
+  /** Dimensions of the tensor. */
   shape: number[];
+  /** Byte range [begin, end) of its data, relative to the start of the data section. */
   data_offsets: [number, number];
 }
 
 /** Parsed header: tensor entries plus the free-form string metadata. */
 export interface SafetensorsHeader {
+  /** Entry of each tensor, by name. */
   tensors: Record<string, SafetensorsEntry>;
+  /** The header's `__metadata__` (empty when absent). */
   metadata: Record<string, string>;
   /** Byte offset of the data section in the file (8 + header length). */
   dataStart: number;
@@ -29,6 +34,7 @@ const KNOWN_DTYPES = new Set(Object.keys(DTYPE_BYTES));
 
 /** Error for a file that is not a valid safetensors file; names the file. */
 export class SafetensorsError extends Error {
+  /** Error for the file at `path`; `what` says what is wrong with it. */
   constructor(path: string, what: string) {
     super(`Cannot read safetensors file ${path}: ${what}`);
     this.name = "SafetensorsError";

@@ -33,8 +33,11 @@ export type TensorData =
  * ```
  */
 export interface Tensor {
+  /** Element type. */
   dtype: DType;
+  /** Dimensions, outermost first (`[]` for a scalar). */
   shape: number[];
+  /** The values in row-major (C) order; BF16 keeps raw bits in a Uint16Array. */
   data: TensorData;
 }
 

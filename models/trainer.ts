@@ -110,6 +110,10 @@ export class Trainer {
   #optSpare = new Map<string, Float32Array[]>();
   #steps = 0;
 
+  /**
+   * Creates every parameter (building the graph once at batch size 1), then loads `o.state` when
+   * given.
+   */
   constructor(readonly o: TrainerOptions) {
     this.store = new ParamStore(o.random);
     // Build once at batch size 1 to create every parameter, then apply the given state.

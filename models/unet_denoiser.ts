@@ -13,11 +13,13 @@ import type { Denoiser, PredictionType } from "../stages/diffusion/denoiser.ts";
 
 /** Options of {@link unetDenoiser}. */
 export interface UNetDenoiserOptions {
+  /** The U-Net's architecture. */
   config: UNetConfig;
   /** Weights with the module names of models/unet.ts (e.g. the EMA weights of a checkpoint). */
   weights: Map<string, Tensor>;
   /** What the network was trained to predict (the cpu-scale model: "v"). */
   predictionType: PredictionType;
+  /** Options of the onnxruntime sessions (one per batch size). */
   session?: SessionOptions;
 }
 

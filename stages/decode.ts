@@ -21,7 +21,9 @@ export interface DecodeOptions {
   out: string;
   /** Latents per codec call (does not change results). */
   batchSize: number;
+  /** Classes handled by this worker. */
   shard: Shard;
+  /** Replace an artifact made with other options. */
   overwrite: boolean;
 }
 
@@ -36,13 +38,17 @@ export const DECODE_DEFAULTS = {
 
 /** What {@link decode} did. */
 export interface DecodeReport {
+  /** Name of the artifact written. */
   artifact: string;
+  /** Class shards written by this call. */
   written: string[];
+  /** Class shards skipped because the artifact already had them. */
   skipped: string[];
   /** The ImageFolder root of the distilled dataset. */
   imageFolder: string;
   /** The contact sheet, or null when some classes are not decoded yet (other shards). */
   contactSheet: string | null;
+  /** Wall-clock seconds the call took. */
   seconds: number;
 }
 

@@ -20,17 +20,23 @@ export interface DiscoverOptions {
   out: string;
   /** Method and its options; k = IPC (SPEC section 1); seed 0 as sklearn's random_state=0. */
   modes: DiscoverModesOptions;
+  /** Classes handled by this worker. */
   shard: Shard;
+  /** Replace an artifact made with other options. */
   overwrite: boolean;
 }
 
 /** What {@link discover} did. */
 export interface DiscoverReport {
+  /** Name of the artifact written. */
   artifact: string;
+  /** Class shards written by this call. */
   written: string[];
+  /** Class shards skipped because the artifact already had them. */
   skipped: string[];
   /** Per written class: method details (iterations, inertia, cluster-count rule). */
   details: Record<string, unknown>;
+  /** Wall-clock seconds the call took. */
   seconds: number;
 }
 

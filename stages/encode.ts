@@ -42,7 +42,9 @@ export interface EncodeOptions {
   onError: "throw" | "skip";
   /** Images per codec call (does not change results). */
   batchSize: number;
+  /** Classes handled by this worker. */
   shard: Shard;
+  /** Replace an artifact made with other options. */
   overwrite: boolean;
 }
 
@@ -61,11 +63,15 @@ export const ENCODE_DEFAULTS = {
 
 /** What {@link encode} did. */
 export interface EncodeReport {
+  /** Name of the artifact written. */
   artifact: string;
+  /** Class shards written by this call. */
   written: string[];
+  /** Class shards skipped because the artifact already had them. */
   skipped: string[];
   /** Files skipped as unreadable (onError "skip"). */
   badFiles: { path: string; error: string }[];
+  /** Wall-clock seconds the call took. */
   seconds: number;
 }
 

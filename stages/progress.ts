@@ -19,6 +19,7 @@ export type ProgressMode = "auto" | "bar" | "lines" | "silent";
 
 /** Options of {@link createProgress}. */
 export interface ProgressOptions {
+  /** How to show progress (default: the mode set by {@link setProgressMode}, initially `auto`). */
   mode?: ProgressMode;
   /** Seconds between plain lines (default 10). */
   interval?: number;

@@ -76,9 +76,13 @@ export const SAMPLE_DEFAULTS = {
 
 /** What {@link sample} did. */
 export interface SampleReport {
+  /** Name of the artifact written. */
   artifact: string;
+  /** Class shards written by this call. */
   written: string[];
+  /** Class shards skipped because the artifact already had them. */
   skipped: string[];
+  /** Wall-clock seconds the call took. */
   seconds: number;
 }
 

@@ -8,7 +8,9 @@
 
 /** Worker `index` of `count` (0-based). */
 export interface Shard {
+  /** This worker's index, 0 <= index < count. */
   index: number;
+  /** Number of workers. */
   count: number;
 }
 

@@ -40,13 +40,17 @@ export interface Provenance {
 
 /** Contents of `<artifact>/manifest.json`. */
 export interface Manifest extends Provenance {
+  /** Format tag of a manifest. */
   format: "mgd3-artifact";
+  /** The artifact's name (its path under the store root). */
   name: string;
   /** SHA-256 of the canonical JSON of {kind, options, seed}. */
   key: string;
   /** Storage dtype of float tensors in the shards. */
   dtype: "F32" | "F16";
+  /** Version of the code that created the artifact. */
   code: CodeVersion;
+  /** When the artifact was created (ISO 8601). */
   created: string;
 }
 
@@ -60,6 +64,7 @@ export interface ArtifactOptions extends Provenance {
 
 /** Error for a store that cannot be used as asked; the message names the path. */
 export class StoreError extends Error {
+  /** A store error with the given message. */
   constructor(message: string) {
     super(message);
     this.name = "StoreError";
@@ -181,6 +186,7 @@ export class Store {
 
 /** One artifact: a manifest plus shards and files. Obtain it from {@link Store}. */
 export class Artifact {
+  /** An artifact in directory `dir` described by `manifest`. */
   constructor(readonly dir: string, readonly manifest: Manifest) {}
 
   /** Path of a shard's safetensors file. */

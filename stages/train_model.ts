@@ -27,18 +27,23 @@ import { decodeSafetensors, encodeSafetensors, writeFileAtomic } from "../models
 export interface TrainModelOptions {
   /** ImageNette train ImageFolder. */
   data: string;
+  /** Class preset name or comma-separated class list (see {@link resolveClasses}). */
   classes: string;
   /** Image size (64: TAEF2 latents 32x8x8). */
   imageSize: number;
+  /** The U-Net's architecture. */
   config: UNetConfig;
   /** Batch 128, AdamW lr 1e-3, EMA 0.999 (DESIGN's measured run). */
   batchSize: number;
+  /** AdamW learning rate. */
   lr: number;
+  /** EMA decay of the exported weights. */
   emaDecay: number;
   /** Labels dropped with probability 0.1 (classifier-free guidance). */
   cfgDropout: number;
   /** Stop after this many optimisation steps in total. */
   steps: number;
+  /** Seed of the initial weights, the training noise and the batch order. */
   seed: number;
   /** Rewrite the checkpoint this often. */
   checkpointMinutes: number;
@@ -48,6 +53,7 @@ export interface TrainModelOptions {
   exportPath: string;
   /** Artifact name of the run. */
   out: string;
+  /** onnxruntime intra-op threads of the training session (default: onnxruntime's choice). */
   threads?: number;
 }
 
@@ -72,11 +78,17 @@ export const TRAIN_MODEL_DEFAULTS = {
 
 /** What a call of {@link trainModel} did. */
 export interface TrainModelReport {
+  /** Optimisation steps done in total (this run and earlier ones). */
   steps: number;
+  /** Step count of the checkpoint this run resumed from (0: a fresh start). */
   resumedFrom: number;
+  /** Loss of the last step of this run (NaN when it took none). */
   lastLoss: number;
+  /** Whether training has reached `steps`. */
   finished: boolean;
+  /** Path of the model file written. */
   exported: string | null;
+  /** Wall-clock seconds the call took. */
   seconds: number;
 }
 

@@ -25,8 +25,11 @@ export interface JitterStep {
 
 /** Jitter strengths (IDC: `ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4)`). */
 export interface ColorJitterOptions {
+  /** Brightness strength v: factors 1 - U(-v, v) (0 disables it). */
   brightness: number;
+  /** Contrast strength v: factors 1 - U(-v, v) (0 disables it). */
   contrast: number;
+  /** Saturation strength v: factors 1 - U(-v, v) (0 disables it). */
   saturation: number;
 }
 

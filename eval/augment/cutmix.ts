@@ -34,9 +34,13 @@ export interface CutMixOptions {
 
 /** A box: rows [top, bottom), columns [left, right). Empty when bottom <= top or right <= left. */
 export interface CutMixBox {
+  /** First row of the box. */
   top: number;
+  /** First column of the box. */
   left: number;
+  /** Row after the last one of the box. */
   bottom: number;
+  /** Column after the last one of the box. */
   right: number;
 }
 
@@ -58,8 +62,11 @@ export interface CutMixResult {
 
 /** The result of {@link cutmixSoft}: no labels, the trainer relabels with its teacher. */
 export interface CutMixSoftResult {
+  /** The mixed batch (a new batch; the input is unchanged). */
   images: ImageBatch;
+  /** Which image was pasted into image i. */
   perm: Int32Array;
+  /** The pasted box. */
   box: CutMixBox;
   /** 1 - pasted area / image area. */
   lambda: number;

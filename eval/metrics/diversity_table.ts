@@ -22,6 +22,7 @@ export type DiversityNormalization = "minmax" | "class-scale" | "raw";
 
 /** One row of the table. */
 export interface DiversityRow {
+  /** Class name ("Average" for the average row). */
   className: string;
   /** Cell values under the table's normalisation, per method. */
   values: Record<string, number>;
@@ -33,9 +34,13 @@ export interface DiversityRow {
 
 /** The table: class rows and their average. */
 export interface DiversityTable {
+  /** Method names (the columns), in order. */
   methods: string[];
+  /** How `values` are normalised. */
   normalization: DiversityNormalization;
+  /** One row per class. */
   rows: DiversityRow[];
+  /** The average over the class rows. */
   average: DiversityRow;
 }
 

@@ -22,8 +22,11 @@ export interface ClassLatents {
 
 /** The 2-D coordinates of one class, split as in {@link ClassLatents}. */
 export interface ClassEmbedding {
+  /** Original samples [n, 2]. */
   original: Points;
+  /** Synthetic samples per method [m, 2]. */
   synthetic: Record<string, Points>;
+  /** Mode centroids [k, 2] (when given). */
   modes?: Points;
 }
 
@@ -31,7 +34,9 @@ export interface ClassEmbedding {
 export interface EmbedClassOptions {
   /** "tsne" (default, SPEC section 5) or "umap". */
   method?: "tsne" | "umap";
+  /** t-SNE options (method "tsne"). */
   tsne?: TsneOptions;
+  /** UMAP options (method "umap"). */
   umap?: UmapOptions;
 }
 

@@ -52,8 +52,11 @@ export const TSNE_DEFAULTS = {
 
 /** Options of {@link tsne}. */
 export interface TsneOptions {
+  /** Perplexity of the affinities (default 30). */
   perplexity?: number;
+  /** Factor on the affinities during early exaggeration (default 12). */
   earlyExaggeration?: number;
+  /** Learning rate, or "auto": max(n / earlyExaggeration / 4, 50) (default). */
   learningRate?: number | "auto";
   /** Total iterations including the 250 of early exaggeration (>= 250). */
   nIter?: number;
@@ -61,8 +64,14 @@ export interface TsneOptions {
   init?: "pca" | "random" | Float32Array;
   /** "knn" (sklearn barnes_hut affinities, default) or "exact" (all pairs). */
   affinities?: "knn" | "exact";
+  /** Seed of the initialisation (default 42). */
   seed?: number;
+  /** Stop when the gradient norm falls to this (checked every 50 iterations; default 1e-7). */
   minGradNorm?: number;
+  /**
+   * After early exaggeration, stop after this many iterations without a lower KL divergence
+   * (default 300).
+   */
   nIterWithoutProgress?: number;
 }
 

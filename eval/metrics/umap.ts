@@ -20,9 +20,11 @@ export const UMAP_DEFAULTS = {
 export interface UmapOptions {
   /** Neighbours of the fuzzy graph (capped at n - 1). */
   nNeighbors?: number;
+  /** Minimum distance between embedded points (default 0.1). */
   minDist?: number;
   /** Optimisation epochs (umap-js default: 500 for n <= 10000, else 200). */
   nEpochs?: number;
+  /** Seed of every random draw (default 42). */
   seed?: number;
 }
 

@@ -37,6 +37,7 @@ export const CROSS_ARCH_MODELS: readonly string[] = ["alexnet", "vgg11", "resnet
 
 /** What a classifier is built for. */
 export interface ClassifierSpec {
+  /** Number of classes (output logits). */
   classes: number;
   /** Input side in pixels (square inputs). */
   imageSize: number;

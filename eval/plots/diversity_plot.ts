@@ -11,11 +11,13 @@ import { BASE_CONFIG, type PlotResult, render } from "./_render.ts";
 
 /** Options of {@link diversityPlot}. */
 export interface DiversityPlotOptions {
+  /** Figure title (default: none). */
   title?: string;
   /** Panels per row (default 5, as the paper's 2 x 5 grid). */
   columns?: number;
   /** Panel size in pixels (default 160). */
   panelSize?: number;
+  /** PNG pixel ratio (default 2). */
   pixelRatio?: number;
 }
 

@@ -9,8 +9,11 @@ import { BASE_CONFIG, type PlotResult, render } from "./_render.ts";
 
 /** One measured point: mean and standard deviation of the accuracy at x. */
 export interface SweepPoint {
+  /** The swept parameter's value. */
   x: number;
+  /** Mean accuracy at x. */
   mean: number;
+  /** Standard deviation of the accuracy at x (error bar: mean +- std). */
   std: number;
   /** Series name (default "accuracy"). */
   series?: string;
@@ -18,11 +21,17 @@ export interface SweepPoint {
 
 /** Options of {@link sweepPlot}. */
 export interface SweepPlotOptions {
+  /** Title of the x axis (the swept parameter). */
   xTitle: string;
+  /** Title of the y axis (default "accuracy (%)"). */
   yTitle?: string;
+  /** Figure title (default: none). */
   title?: string;
+  /** Plot area width in pixels (default 360). */
   width?: number;
+  /** Plot area height in pixels (default 240). */
   height?: number;
+  /** PNG pixel ratio (default 2). */
   pixelRatio?: number;
 }
 

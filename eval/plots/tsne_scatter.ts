@@ -9,9 +9,11 @@ import { BASE_CONFIG, type PlotResult, render } from "./_render.ts";
 
 /** Options of {@link tsneScatter}. */
 export interface TsneScatterOptions {
+  /** Figure title (default: none). */
   title?: string;
   /** Plot area size in pixels (default 400 x 400). */
   width?: number;
+  /** Plot area height in pixels (default 400). */
   height?: number;
   /** PNG pixel ratio (default 2). */
   pixelRatio?: number;

@@ -25,8 +25,11 @@ import { formatMarkdown } from "./markdown.ts";
  * ```
  */
 export interface Value {
+  /** The mean. */
   mean: number;
+  /** The standard deviation (null: not reported). */
   std: number | null;
+  /** Number of runs behind the values (our results only). */
   runs?: number;
 }
 
@@ -41,12 +44,25 @@ export interface Value {
  * ```
  */
 export interface CellResult {
+  /** Row label. */
   row: string;
+  /** Column label. */
   column: string;
+  /** The column's swept value (sweeps only). */
   x?: number;
+  /**
+   * `run`: evaluated here; `quoted`: the paper's number only (the row has no recipe);
+   * `unavailable`: cannot run (see `reason`); `dropped`: left out by `--quick`.
+   */
   status: "run" | "quoted" | "unavailable" | "dropped";
+  /** Why the cell is unavailable. */
   reason?: string;
+  /** The paper's number (null where the paper has none). */
   paper: Value | null;
+  /**
+   * Ours: mean ± std of top-1 over the seeds (several networks: the average of their means and of
+   * their stds); null when nothing was measured.
+   */
   ours: Value | null;
   /** Per evaluation network: top-1 of each seed. */
   perNetwork: Record<string, { seed: number; top1: number }[]>;
@@ -65,15 +81,21 @@ export interface CellResult {
  * ```
  */
 export interface TableResults {
+  /** Table id, e.g. `table7`. */
   table: string;
+  /** Title of the table. */
   title: string;
+  /** What the cells hold. */
   kind: TableDef["kind"];
+  /** Where the paper's numbers come from. */
   source: string;
   /** Run settings (scale, seeds, epochs rule, models, data), also the artifact's options. */
   settings: Record<string, unknown>;
+  /** Every cell, column by column. */
   cells: CellResult[];
   /** Metrics tables: per class, paper and ours per row label. */
   classwise?: { className: string; paper: Record<string, string>; ours: Record<string, number> }[];
+  /** The table's notes. */
   notes: string[];
 }
 

@@ -50,8 +50,11 @@ export const QUICK_EPOCH_DIVISOR = 4;
  * ```
  */
 export interface RunTableOptions {
+  /** Scale of the run: the paper's or the cpu one. */
   scale: Scale;
+  /** The diffusion model (and codec) files of the scale. */
   models: ModelSource;
+  /** Where the datasets' images are. */
   data: DataPaths;
   /**
    * One seed, epochs / {@link QUICK_EPOCH_DIVISOR} validated once at the end, fewer columns
@@ -70,6 +73,10 @@ export interface RunTableOptions {
   evalSize?: number;
   /** Soft-label teacher checkpoint (torchvision resnet18); required at the paper scale. */
   teacher?: string;
+  /**
+   * This worker's share (`--shard i/n`): its classes of every class-level unit, and every
+   * n-th other unit (default: all).
+   */
   shard?: Shard;
   /** Seconds between checks while waiting for another worker (default 30). */
   pollSeconds?: number;
@@ -88,13 +95,17 @@ export interface RunTableOptions {
  * ```
  */
 export interface RunTableReport {
+  /** The table's plan: its units and cells. */
   plan: Plan;
   /** Units this worker ran, and units it found finished. */
   ran: number;
+  /** Units of this worker that were already finished. */
   skipped: number;
   /** Whether every unit of the table is finished (then the report was written). */
   complete: boolean;
+  /** The results, when the table is complete (null otherwise). */
   results: TableResults | null;
+  /** The results as markdown (`results.md`), when the table is complete. */
   markdown: string | null;
   /** `<store>/tables/<table>` when written. */
   dir: string | null;

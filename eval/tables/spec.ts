@@ -47,7 +47,9 @@ export const D4M_STRENGTH = 0.7;
  * ```
  */
 export interface RealRecipe {
+  /** Discriminates the recipe kinds. */
   kind: "real";
+  /** How the real images are chosen. */
   select: "random" | "closest" | "herding";
 }
 
@@ -65,10 +67,15 @@ export interface RealRecipe {
  * ```
  */
 export interface SampleRecipe {
+  /** Discriminates the recipe kinds. */
   kind: "sample";
+  /** Mode discovery method (k = IPC modes per class). */
   modes: ModeMethod;
+  /** Mode guidance (null: the unguided DiT baseline). */
   guidance: ModeGuidance | null;
+  /** D4M-style initialisation strength (null: from pure noise). */
   strength: number | null;
+  /** The sampler. */
   sampler: "ddpm" | "ddim";
 }
 
@@ -94,8 +101,11 @@ export type Recipe = RealRecipe | SampleRecipe;
  * ```
  */
 export interface RowDef {
+  /** Row label, as in the paper. */
   label: string;
+  /** How the row's distilled set is made (null: quoted from the paper, not run). */
   recipe: Recipe | null;
+  /** The paper's number in each column ("mean±std" as printed; null where the paper has none). */
   paper: (string | null)[];
 }
 
@@ -130,17 +140,24 @@ export const RESNETAP_CPU_STAND_IN = {
  * ```
  */
 export interface ColumnDef {
+  /** Column label, as in the paper. */
   label: string;
+  /** Dataset of the column's cells. */
   dataset: DatasetId;
+  /** Images per class of the distilled sets. */
   ipc: number;
+  /** Evaluation networks (zoo names); with several, a cell is their average. */
   networks: string[];
   /**
    * Networks evaluated instead at the cpu scale ({@link RESNETAP_CPU_STAND_IN}); absent: the
    * same as `networks`. `--networks` overrides both.
    */
   cpuNetworks?: string[];
+  /** Evaluation protocol: hard-label (default) or soft-label. */
   protocol?: "hard" | "soft";
+  /** Override of the rows' sampling recipe in this column. */
   patch?: Partial<Omit<SampleRecipe, "kind">>;
+  /** The swept value of the column (sweeps only). */
   x?: number;
 }
 
@@ -159,12 +176,17 @@ export interface ColumnDef {
  * ```
  */
 export interface TableDef {
+  /** Table id, e.g. `table7` (also its store name `tables/<id>`). */
   id: string;
+  /** Title of the table. */
   title: string;
+  /** What the cells hold: `accuracy`, `sweep` or `metrics` (see {@link TableDef}). */
   kind: "accuracy" | "sweep" | "metrics";
   /** Where the paper's numbers come from. */
   source: string;
+  /** The columns, in order. */
   columns: ColumnDef[];
+  /** The rows, in order. */
   rows: RowDef[];
   /** Seeds of the distilled datasets and of their evaluation runs (paper: 0, 1, 2). */
   seeds: number[];
@@ -174,6 +196,7 @@ export interface TableDef {
   xTitle?: string;
   /** Metrics tables: the paper's per-class values, class (wnid or "Average") -> row label -> value. */
   classwise?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Notes written under the results table. */
   notes: string[];
 }
 

@@ -9,9 +9,11 @@ import type { Scale } from "../hard_label_protocol.ts";
 import type { SampleRecipe } from "./spec.ts";
 import type { DataResolution, DatasetId } from "./datasets.ts";
 
-interface UnitBase {
+/** The fields every {@link Unit} has. */
+export interface UnitBase {
   /** The artifact the unit writes (unique in a plan). */
   id: string;
+  /** Ids of the units whose artifacts this one reads. */
   deps: string[];
   /** Stages sharded by class (every worker runs its classes); else one worker runs it. */
   classLevel: boolean;
@@ -76,10 +78,18 @@ export type Unit =
  * ```
  */
 export interface CellPlan {
+  /** Index of the cell's row in the table. */
   row: number;
+  /** Index of the cell's column in the table. */
   col: number;
+  /**
+   * `run`: evaluated here; `quoted`: the paper's number only (the row has no recipe);
+   * `unavailable`: cannot run (see `reason`); `dropped`: left out by `--quick`.
+   */
   status: "run" | "quoted" | "unavailable" | "dropped";
+  /** Why the cell is unavailable. */
   reason?: string;
+  /** The evaluation runs behind the cell: network, seed and the evaluation unit's id. */
   evals: { network: string; seed: number; unit: string }[];
 }
 
@@ -128,7 +138,9 @@ export interface PlanContext {
  * ```
  */
 export interface Plan {
+  /** Every unit, in dependency order. */
   units: Unit[];
+  /** One cell plan per (row, column). */
   cells: CellPlan[];
   /** The metrics unit of a `metrics` table. */
   measure: string | null;

@@ -25,7 +25,12 @@ export type PredictionType = "eps" | "v";
 export interface Denoiser {
   /** [C, H, W] of one latent. */
   latentShape: [number, number, number];
+  /**
+   * Class count; class id `numClasses` is the null (unconditional) label of classifier-free
+   * guidance.
+   */
   numClasses: number;
+  /** What the network predicts. */
   predictionType: PredictionType;
   /** True when the output has 2C channels, the last C being DiT's variance values in [-1, 1]. */
   learnSigma: boolean;

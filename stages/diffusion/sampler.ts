@@ -27,7 +27,9 @@ export interface NoiseSource {
 
 /** One sample to draw. */
 export interface SampleRequest {
+  /** Class id to sample (0 <= classId < the denoiser's numClasses). */
   classId: number;
+  /** Source of the sample's Gaussian noise. */
   noise: NoiseSource;
   /** The mode to guide towards (m_i, flattened latent); required when guidance is set. */
   mode?: Float32Array;
@@ -37,7 +39,9 @@ export interface SampleRequest {
 
 /** Options of {@link sampleBatch}. */
 export interface SamplerOptions {
+  /** The (respaced) diffusion schedule to sample with. */
   schedule: GaussianSchedule;
+  /** Sampler: DDPM (ancestral) or DDIM steps. */
   method: "ddpm" | "ddim";
   /** Classifier-free guidance scale (4.0 for DiT-XL/2, SPEC section 2); 1 disables it. */
   cfgScale: number;

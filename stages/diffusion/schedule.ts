@@ -106,13 +106,19 @@ export function spaceTimesteps(numTimesteps: number, sectionCounts: string | num
  * ```
  */
 export class GaussianSchedule {
+  /** Number of steps (of this schedule, after any respacing). */
   readonly numSteps: number;
+  /** Cumulative products of (1 - beta), abar_t. */
   readonly alphasCumprod: Float64Array;
+  /** abar_{t-1} (1 at step 0). */
   readonly alphasCumprodPrev: Float64Array;
+  /** Variance of the posterior q(x_{t-1} | x_t, x_0): beta_t (1 - abar_{t-1}) / (1 - abar_t). */
   readonly posteriorVariance: Float64Array;
   /** log of the posterior variance, with step 0 replaced by step 1 (it is 0 there). */
   readonly posteriorLogVarianceClipped: Float64Array;
+  /** Coefficient of x_0 in the posterior mean: beta_t sqrt(abar_{t-1}) / (1 - abar_t). */
   readonly posteriorMeanCoef1: Float64Array;
+  /** Coefficient of x_t in the posterior mean: (1 - abar_{t-1}) sqrt(1 - beta_t) / (1 - abar_t). */
   readonly posteriorMeanCoef2: Float64Array;
 
   private constructor(readonly betas: Float64Array, readonly timestepMap: Int32Array) {
