@@ -62,7 +62,7 @@ export interface DiTGraphOptions {
 
 /**
  * A built DiT graph: its inputs (`x` [B, C, H, W] float32, `t` [B] float32, `y` [B] int32)
- * and its output `out` [B, C or 2C, H, W].
+ * and its `output` [B, C or 2C, H, W].
  *
  * @example
  * ```ts
