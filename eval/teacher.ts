@@ -25,6 +25,7 @@ import { composeTrainAugment } from "./augment/compose.ts";
 import { evaluationEpochs, IMAGE_SIZE, type Scale } from "./hard_label_protocol.ts";
 import { buildClassifier } from "./models/zoo.ts";
 import { epochBatches, gatherBatch, loadImageSet } from "./_image_data.ts";
+import { listImageFolder } from "../stages/image_folder.ts";
 import { top1Accuracy } from "./_evaluate.ts";
 import { fit, stepGroups, STREAM } from "./_fit.ts";
 
@@ -119,19 +120,19 @@ export async function trainTeacher(store: Store, o: TeacherOptions): Promise<Tea
   const valPerClass = o.valPerClass !== undefined ? o.valPerClass : (o.scale === "cpu" ? 50 : null);
   const epochs = o.epochs ?? TEACHER_RECIPE.epochs;
   const model = o.model ?? TEACHER_RECIPE.model;
-  const train = await loadImageSet(o.train, {
-    classes: o.classes,
-    size,
-    perClass: o.trainPerClass,
-  });
-  const val = await loadImageSet(o.val, { classes: train.classNames, size, perClass: valPerClass });
+  // The class list (cheap: a directory listing) identifies the artifact; the images are only
+  // loaded when there is training left to do.
+  const classNames: string[] = [];
+  for (const it of await listImageFolder(o.train, { classes: o.classes })) {
+    classNames[it.classIndex] = it.className;
+  }
   const options = {
     recipe: { ...TEACHER_RECIPE, epochs, model },
     scale: o.scale,
     imageSize: size,
     train: o.train,
     val: o.val,
-    classes: train.classNames,
+    classes: classNames,
     trainPerClass: o.trainPerClass ?? null,
     valPerClass,
   };
@@ -147,7 +148,13 @@ export async function trainTeacher(store: Store, o: TeacherOptions): Promise<Tea
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const classes = train.classNames.length;
+  const train = await loadImageSet(o.train, {
+    classes: classNames,
+    size,
+    perClass: o.trainPerClass,
+  });
+  const val = await loadImageSet(o.val, { classes: classNames, size, perClass: valPerClass });
+  const classes = classNames.length;
   let random = Rng.from(o.seed, STREAM.init);
   const trainer = new Trainer({
     model: buildClassifier(model, { classes, imageSize: size }),
@@ -194,7 +201,7 @@ export async function trainTeacher(store: Store, o: TeacherOptions): Promise<Tea
       artifact: art.dir,
       shard: "teacher",
       model,
-      classes: train.classNames,
+      classes: classNames,
       imageSize: size,
       top1: state.history[state.history.length - 1].top1,
       bestTop1: state.bestTop1,
