@@ -30,6 +30,15 @@ globalThis.addEventListener("unload", () => Deno.removeSync(ws.dir, { recursive:
 const storeDir = `${ws.dir}/store`;
 const store = await Store.open(storeDir);
 const readJson = async (p: string) => JSON.parse(await Deno.readTextFile(p));
+// akl_small downsamples by 2 (two blocks): 16 px images give the 4x8x8 latents DiT-T/2 takes.
+const TINY_PAPER_MODELS = {
+  scale: "paper" as const,
+  dit: DIT_TINY,
+  ditConfig: "DiT-T/2",
+  vae: AKL_SMALL,
+  imageSize: 16,
+  numClasses: 10,
+};
 
 Deno.test("every table definition has one paper value per column, as printed in the paper", () => {
   for (const t of Object.values(TABLES)) checkTable(t);
@@ -212,15 +221,7 @@ Deno.test("table1 --quick, the lambda sweep and fig6 run Random, D4M, sweeps and
 });
 
 Deno.test("the paper scale runs table6 with a DiT checkpoint and an AutoencoderKL whose latents match its input", async () => {
-  // akl_small downsamples by 2 (two blocks): 16 px images give the 4x8x8 latents DiT-T/2 takes.
-  const models = {
-    scale: "paper" as const,
-    dit: DIT_TINY,
-    ditConfig: "DiT-T/2",
-    vae: AKL_SMALL,
-    imageSize: 16,
-    numClasses: 10,
-  };
+  const models = TINY_PAPER_MODELS;
   const m = await loadScaleModels(models);
   assert.deepEqual(m.codec.latentShape, [4, 8, 8]);
   assert.deepEqual(m.denoiser.latentShape, [4, 8, 8]);
@@ -267,14 +268,7 @@ Deno.test("table4 at the paper scale finds ImageNet A..E in an ImageNet folder a
       Deno.symlinkSync(`${DATA}/${split}/${nette[i % nette.length]}`, `${inet}/${split}/${w}`)
     );
   }
-  const models = {
-    scale: "paper" as const,
-    dit: DIT_TINY,
-    ditConfig: "DiT-T/2",
-    vae: AKL_SMALL,
-    imageSize: 16,
-    numClasses: 10,
-  };
+  const models = TINY_PAPER_MODELS;
   const r = await runTable(
     await Store.open(`${ws.dir}/paper-store-t4`),
     TABLES.table4,
