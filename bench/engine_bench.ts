@@ -30,6 +30,7 @@ import { Session } from "../models/session.ts";
 import { Trainer } from "../models/trainer.ts";
 import { convNet, resnet18 } from "../tests/_engine_nets.ts";
 import { randn, rng } from "../tests/_engine_fd.ts";
+import { median, PYTHON, ReferenceServer } from "./_reference.ts";
 
 const CASES = [
   "convnet3_32_train",
@@ -41,7 +42,6 @@ const BATCH = 64;
 const CLASSES = 10;
 const ITERS = Number(Deno.env.get("MGD3_BENCH_ITERS") ?? 10);
 const THREADS = Number(Deno.env.get("MGD3_BENCH_THREADS") ?? navigator.hardwareConcurrency);
-const PYTHON = "/usr/bin/python3";
 /** MGD3_BENCH_PROFILE=<prefix>: profile our sessions (summarise with tools/profile_summary.ts). */
 const PROFILE = Deno.env.get("MGD3_BENCH_PROFILE");
 const GEMM_PIXELS = Deno.env.get("MGD3_CONV_GEMM_PIXELS"); // tuning knob: convLowering.gemmMaxPixels
@@ -62,11 +62,6 @@ function flops(nodes: readonly Node[]): number {
     } else if (n.op === "MatMul") f += 2 * prod(y.shape) * a!.shape[a!.rank - 1];
   }
   return f;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((p, q) => p - q);
-  return s[Math.floor(s.length / 2)];
 }
 
 /** Builds our side of a case: a function running one step, and the FLOPs of its graph. */
@@ -101,56 +96,6 @@ async function ours(
   return { run, flop: flops(g.nodes), done: () => t.release() };
 }
 
-/** The PyTorch side: tools/bench/engine_ref.py --serve, one step per request. */
-class Reference {
-  #proc: Deno.ChildProcess;
-  #lines: AsyncIterator<string>;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  constructor() {
-    this.#proc = new Deno.Command(PYTHON, {
-      args: [REF_SCRIPT, "--serve"],
-      env: { MGD3_BENCH_THREADS: String(THREADS) },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#writer = this.#proc.stdin.getWriter();
-    this.#lines = this.#proc.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(lineSplitter())
-      [
-        Symbol.asyncIterator
-      ]();
-  }
-  async #ask(cmd: string): Promise<string> {
-    await this.#writer.write(new TextEncoder().encode(cmd + "\n"));
-    const { value, done } = await this.#lines.next();
-    if (done) throw new Error(`engine_ref.py exited during '${cmd}'`);
-    return value;
-  }
-  async setup(name: string): Promise<void> {
-    await this.#ask(`setup ${name}`);
-  }
-  async run(): Promise<number> {
-    return Number(await this.#ask("run"));
-  }
-  async close(): Promise<void> {
-    await this.#writer.write(new TextEncoder().encode("quit\n"));
-    await this.#writer.close();
-    await this.#proc.status;
-  }
-}
-
-function lineSplitter(): TransformStream<string, string> {
-  let buf = "";
-  return new TransformStream({
-    transform(chunk, ctl) {
-      buf += chunk;
-      const parts = buf.split("\n");
-      buf = parts.pop()!;
-      for (const p of parts) if (p.trim()) ctl.enqueue(p.trim());
-    },
-  });
-}
-
 async function gemmPeak(): Promise<number> {
   const n = 2048;
   const g = new Graph();
@@ -182,7 +127,9 @@ if (import.meta.main) {
   const cases = Deno.args.length ? Deno.args : CASES;
   const peak = await gemmPeak();
   console.log(`gemm_2048 peak_gflops=${peak.toFixed(0)} threads=${THREADS}`);
-  const ref = (await torchAvailable()) ? new Reference() : null;
+  const ref = (await torchAvailable())
+    ? new ReferenceServer(REF_SCRIPT, { MGD3_BENCH_THREADS: String(THREADS) })
+    : null;
   if (!ref) console.log(`# ${PYTHON} cannot import torch: ref_ms=na (apt install python3-torch)`);
   for (const c of cases) {
     const o = await ours(c);
@@ -211,9 +158,11 @@ if (import.meta.main) {
 // Under `deno bench` (the project's `bench` task) the same cases run as Deno.bench groups
 // with PyTorch as the baseline.
 if (!import.meta.main) {
-  let ref: Reference | null | undefined;
+  let ref: ReferenceServer | null | undefined;
   const getRef = async () => (ref === undefined
-    ? (ref = (await torchAvailable()) ? new Reference() : null)
+    ? (ref = (await torchAvailable())
+      ? new ReferenceServer(REF_SCRIPT, { MGD3_BENCH_THREADS: String(THREADS) })
+      : null)
     : ref);
   globalThis.addEventListener("unload", () =>
     void ref?.close());

@@ -16,6 +16,7 @@
  * MGD3_BENCH_OPT (onnxruntime graph optimisation level, default "all").
  */
 import { taef2Codec } from "../models/taesd.ts";
+import { median, PYTHON, ReferenceServer } from "./_reference.ts";
 import { TAEF2_DIR } from "../tests/_shared.ts";
 
 const CASES = ["taef2_encode_64", "taef2_decode_64", "taef2_encode_224", "taef2_decode_224"];
@@ -23,13 +24,7 @@ const BATCH = 16;
 const ITERS = Number(Deno.env.get("MGD3_BENCH_ITERS") ?? 5);
 const THREADS = Number(Deno.env.get("MGD3_BENCH_THREADS") ?? navigator.hardwareConcurrency);
 const OPT = (Deno.env.get("MGD3_BENCH_OPT") ?? "all") as "disabled" | "basic" | "extended" | "all";
-const PYTHON = "/usr/bin/python3";
 const REF_SCRIPT = new URL("../tools/bench/vae_ref.py", import.meta.url).pathname;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((p, q) => p - q);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** A deterministic pseudo-random fill in [-1, 1). */
 function fill(n: number, seed: number): Float32Array {
@@ -41,64 +36,12 @@ function fill(n: number, seed: number): Float32Array {
 }
 
 /** The PyTorch side: tools/bench/vae_ref.py --serve, one forward pass per request. */
-class Reference {
-  #proc: Deno.ChildProcess;
-  #lines: AsyncIterator<string>;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  unavailable: string | null = null;
-
-  constructor() {
-    this.#proc = new Deno.Command(PYTHON, {
-      args: [REF_SCRIPT, "--serve"],
-      env: { MGD3_BENCH_THREADS: String(THREADS), MGD3_TAEF2: TAEF2_DIR },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#writer = this.#proc.stdin.getWriter();
-    this.#lines = this.#proc.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(lines())
-      [Symbol.asyncIterator]();
-  }
-
-  async #ask(cmd: string): Promise<string> {
-    await this.#writer.write(new TextEncoder().encode(cmd + "\n"));
-    const { value, done } = await this.#lines.next();
-    if (done) throw new Error(`vae_ref.py exited during '${cmd}'`);
-    if (value.startsWith("ref unavailable")) this.unavailable = value;
-    return value;
-  }
-
-  /** Prepares a case; false when the reference is unavailable. */
-  async setup(name: string): Promise<boolean> {
-    return (await this.#ask(`setup ${name}`)) === "ready";
-  }
-
-  async run(): Promise<number> {
-    return Number(await this.#ask("run"));
-  }
-
-  async close(): Promise<void> {
-    await this.#writer.write(new TextEncoder().encode("quit\n"));
-    await this.#writer.close();
-    await this.#proc.status;
-  }
-}
-
-function lines(): TransformStream<string, string> {
-  let buf = "";
-  return new TransformStream({
-    transform(chunk, ctl) {
-      buf += chunk;
-      const parts = buf.split("\n");
-      buf = parts.pop()!;
-      for (const p of parts) if (p.trim()) ctl.enqueue(p.trim());
-    },
-  });
-}
-
-function startReference(): Reference | null {
+function startReference(): ReferenceServer | null {
   try {
-    return new Reference();
+    return new ReferenceServer(REF_SCRIPT, {
+      MGD3_BENCH_THREADS: String(THREADS),
+      MGD3_TAEF2: TAEF2_DIR,
+    });
   } catch (e) {
     console.log(`# ref unavailable: cannot start ${PYTHON} (${(e as Error).message})`);
     return null;
@@ -127,8 +70,11 @@ if (import.meta.main) {
     const run = () => which === "encode" ? codec.encode(x, BATCH) : codec.decode(x, BATCH);
     await run(); // builds the session and warms up
     if (refOk && ref) {
-      refOk = await ref.setup(c);
-      if (!refOk) console.log(`# ${ref.unavailable}`);
+      // the server answers "ref unavailable: <why>" when torch or the checkout is missing
+      refOk = await ref.setup(c).then(() => true, (e) => {
+        console.log(`# ${(e as Error).message}`);
+        return false;
+      });
     }
     const mine: number[] = [], theirs: number[] = [];
     for (let i = 0; i < ITERS; i++) {
