@@ -22,7 +22,8 @@ export type { ModelCodec };
 import type { SessionOptions } from "./session.ts";
 import { relu, tanh } from "./ops/activation.ts";
 import { conv } from "./ops/conv.ts";
-import { add, mul } from "./ops/elementwise.ts";
+import { add, addN, mul } from "./ops/elementwise.ts";
+import { pad, permute, reshape, slice } from "./ops/shape.ts";
 import { groupNorm } from "./ops/norm.ts";
 import { upsampleNearest } from "./ops/pool.ts";
 
@@ -164,7 +165,9 @@ function sequential(x: Value, layers: readonly Layer[], sd: StateDict, cfg: Taes
           : layer.cout === "rgb"
           ? 3
           : layer.cout;
-        h = convLayer(g, sd, name, h, cout, 3, layer.stride ?? 1, layer.bias ?? true);
+        h = layer.cout === "rgb"
+          ? rgbConv(g, sd, name, h)
+          : convLayer(g, sd, name, h, cout, 3, layer.stride ?? 1, layer.bias ?? true);
         break;
       }
       case "block":
@@ -198,6 +201,30 @@ function convLayer(
   const w = sd.param(g, `${name}.weight`, [cout, x.shape[1], k, k]);
   const b = bias ? sd.param(g, `${name}.bias`, [cout]) : null;
   return conv(x, w, b, { stride, padding: (k - 1) >> 1 });
+}
+
+/**
+ * The decoder's last `nn.Conv2d(C, 3, 3, padding=1)`, rewritten as a 1x1 conv to 27 channels
+ * (one 3-channel map per kernel offset) followed by the sum of the 9 shifted maps: onnxruntime's
+ * blocked (NCHWc) Conv pads 3 output channels to 16 and spends a fifth of a 64 px decode on this
+ * one layer; the rewrite does 9x fewer wasted multiply-adds. Same result up to float rounding.
+ */
+function rgbConv(g: Graph, sd: StateDict, name: string, x: Value): Value {
+  const [, cin, hgt, wid] = x.shape;
+  const w = sd.param(g, `${name}.weight`, [3, cin, 3, 3]);
+  const b = sd.param(g, `${name}.bias`, [3]);
+  // w [o, c, kh, kw] -> [(kh, kw, o), c, 1, 1]; constant-folded when the weights are initializers
+  const w1 = reshape(permute(w, [2, 3, 0, 1]), [27, cin, 1, 1]);
+  const y = pad(conv(x, w1, null), [0, 0, 1, 1, 0, 0, 1, 1]); // [N, 27, H + 2, W + 2]
+  const parts: Value[] = [];
+  for (let kh = 0; kh < 3; kh++) {
+    for (let kw = 0; kw < 3; kw++) {
+      const c0 = (kh * 3 + kw) * 3;
+      // out[o, h, w] += y[(kh, kw, o), h + kh, w + kw] (row h + kh - 1 before the padding)
+      parts.push(slice(y, [1, 2, 3], [c0, kh, kw], [c0 + 3, kh + hgt, kw + wid]));
+    }
+  }
+  return addN([...parts, reshape(b, [1, 3, 1, 1])]); // [N, 3, H, W]
 }
 
 /** taesd.py `Block(n_in, n_out, use_midblock_gn)`. */
