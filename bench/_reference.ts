@@ -1,7 +1,8 @@
 /**
  * The PyTorch side of a benchmark: a reference script started once with `--serve`, answering
  * one line per request ("setup <case>" -> "ready", "run" -> milliseconds, "quit"), so ours and
- * the reference can alternate on a machine whose load changes.
+ * the reference can alternate on a machine whose load changes; and what the benchmarks share
+ * around it: the alternating timing loop, the result line and the Deno.bench groups.
  *
  * @module
  */
@@ -84,6 +85,121 @@ export async function startReference(
 export function median(xs: number[]): number {
   const s = [...xs].sort((p, q) => p - q);
   return s[Math.floor(s.length / 2)];
+}
+
+/** Our side of a benchmark case: one run to time, and a cleanup. */
+export interface OursCase {
+  run: () => Promise<unknown>;
+  done: () => Promise<void>;
+}
+
+/** Milliseconds of our runs and of the reference's (empty without a reference). */
+export interface Timings {
+  mine: number[];
+  theirs: number[];
+}
+
+/**
+ * Times `iters` runs of ours, each followed by one run of the reference's current case when
+ * there is a reference, so both see the same machine load; `each` hears the timings after
+ * every pair.
+ */
+export async function alternate(
+  run: () => Promise<unknown>,
+  ref: ReferenceServer | null,
+  iters: number,
+  each?: (t: Timings) => void,
+): Promise<Timings> {
+  const t: Timings = { mine: [], theirs: [] };
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    await run();
+    t.mine.push(performance.now() - t0);
+    if (ref) t.theirs.push(await ref.run());
+    each?.(t);
+  }
+  return t;
+}
+
+/**
+ * The result line `<case> ours_ms=<x> ref_ms=<y> ratio=<x/y>` from the medians, milliseconds
+ * with `digits` decimals, "na" without reference timings; `extra` appends fields computed
+ * from our median.
+ */
+export function caseLine(
+  name: string,
+  t: Timings,
+  digits: number,
+  extra?: (ms: number) => string,
+): string {
+  const ms = median(t.mine);
+  const refMs = t.theirs.length ? median(t.theirs) : null;
+  return `${name} ours_ms=${ms.toFixed(digits)} ` +
+    `ref_ms=${refMs === null ? "na" : refMs.toFixed(digits)} ` +
+    `ratio=${refMs === null ? "na" : (ms / refMs).toFixed(2)}${extra?.(ms) ?? ""}`;
+}
+
+/**
+ * A reference started on the first call (the same one on every later call) and closed when
+ * the process unloads; a string says why it is unavailable.
+ */
+export function lazyReference(
+  start: () => Promise<ReferenceServer | string>,
+): () => Promise<ReferenceServer | string> {
+  let ref: Promise<ReferenceServer | string> | undefined;
+  globalThis.addEventListener("unload", () =>
+    void ref?.then((r) => {
+      if (typeof r !== "string") return r.close();
+    }));
+  return () => ref ??= start();
+}
+
+/**
+ * Registers a case as a Deno.bench group: ours, and the reference as the baseline. Our side
+ * is built on its first run and the reference set up for the case on its first run, both
+ * outside the timed part.
+ */
+export function benchCase(name: string, options: {
+  iters: number;
+  warmup: number;
+  ours: () => Promise<OursCase>;
+  ref: () => Promise<ReferenceServer | string>;
+  ignoreRef?: boolean;
+}): void {
+  const { iters: n, warmup } = options;
+  let o: OursCase | undefined;
+  let ready = false;
+  Deno.bench({
+    name: `${name} ours`,
+    group: name,
+    n,
+    warmup,
+    async fn(b) {
+      o ??= await options.ours();
+      b.start();
+      await o.run();
+      b.end();
+    },
+  });
+  Deno.bench({
+    name: `${name} pytorch`,
+    group: name,
+    baseline: true,
+    n,
+    warmup,
+    ignore: options.ignoreRef ?? false,
+    async fn(b) {
+      const r = await options.ref();
+      if (typeof r === "string") throw new Error(r);
+      if (!ready) {
+        await r.setup(name);
+        ready = true;
+      }
+      b.start();
+      await r.run();
+      b.end();
+    },
+  });
 }
 
 function lines(): TransformStream<string, string> {

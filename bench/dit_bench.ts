@@ -15,7 +15,14 @@
  * Run: deno run -A bench/dit_bench.ts [case...]   (cases like DiT-S/2_b2; env
  * MGD3_BENCH_ITERS, MGD3_BENCH_THREADS, MGD3_DIT_KERNELS=onnx|contrib to override the default)
  */
-import { median, type ReferenceServer, startReference } from "./_reference.ts";
+import {
+  alternate,
+  benchCase,
+  caseLine,
+  lazyReference,
+  type ReferenceServer,
+  startReference,
+} from "./_reference.ts";
 import { DiT, ditConfig, ditDenoiser, type DiTKernels } from "../models/dit.ts";
 
 const CASES = ["DiT-S/2_b2", "DiT-B/2_b2"];
@@ -81,66 +88,24 @@ if (import.meta.main) {
   const ref = await startRef();
   console.log(`# threads=${THREADS} kernels=${KERNELS ?? "default"} iters=${ITERS}`);
   if (typeof ref === "string") console.log(`# ${ref}: ref_ms=na`);
+  const server = typeof ref === "string" ? null : ref;
   for (const c of cases) {
     const o = await ours(c);
-    if (typeof ref !== "string") await ref.setup(c);
-    const mine: number[] = [], theirs: number[] = [];
-    for (let i = 0; i < ITERS; i++) {
-      const t0 = performance.now();
-      await o.run();
-      mine.push(performance.now() - t0);
-      if (typeof ref !== "string") theirs.push(await ref.run());
-    }
+    await server?.setup(c);
+    const t = await alternate(o.run, server, ITERS);
     await o.done();
-    const ms = median(mine);
-    const refMs = theirs.length ? median(theirs) : null;
-    const gf = ditFlops(c.split("_b")[0], Number(c.split("_b")[1])) / (ms / 1000) / 1e9;
-    console.log(
-      `${c} ours_ms=${ms.toFixed(1)} ref_ms=${refMs === null ? "na" : refMs.toFixed(1)} ` +
-        `ratio=${refMs === null ? "na" : (ms / refMs).toFixed(2)} gflops=${gf.toFixed(0)}`,
-    );
+    const [arch, b] = c.split("_b");
+    console.log(caseLine(c, t, 1, (ms) => {
+      const gf = ditFlops(arch, Number(b)) / (ms / 1000) / 1e9;
+      return ` gflops=${gf.toFixed(0)}`;
+    }));
   }
-  if (typeof ref !== "string") await ref.close();
+  await server?.close();
 }
 
 // Under `deno bench` (the project's `bench` task) the same cases run as Deno.bench groups with
 // PyTorch as the baseline.
 if (!import.meta.main) {
-  let ref: Promise<ReferenceServer | string> | undefined;
-  globalThis.addEventListener("unload", () =>
-    void ref?.then((r) => {
-      if (typeof r !== "string") return r.close();
-    }));
-  for (const c of CASES) {
-    let o: Awaited<ReturnType<typeof ours>> | undefined;
-    let ready = false;
-    Deno.bench({
-      name: `${c} ours`,
-      group: c,
-      n: ITERS,
-      warmup: 1,
-      async fn() {
-        o ??= await ours(c);
-        await o.run();
-      },
-    });
-    Deno.bench({
-      name: `${c} pytorch`,
-      group: c,
-      baseline: true,
-      n: ITERS,
-      warmup: 1,
-      async fn(b) {
-        const r = await (ref ??= startRef());
-        if (typeof r === "string") throw new Error(r);
-        if (!ready) {
-          await r.setup(c);
-          ready = true;
-        }
-        b.start();
-        await r.run();
-        b.end();
-      },
-    });
-  }
+  const ref = lazyReference(startRef);
+  for (const c of CASES) benchCase(c, { iters: ITERS, warmup: 1, ours: () => ours(c), ref });
 }

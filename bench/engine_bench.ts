@@ -30,7 +30,14 @@ import { Session } from "../models/session.ts";
 import { Trainer } from "../models/trainer.ts";
 import { convNet, resnet18 } from "../tests/_engine_nets.ts";
 import { randn, rng } from "../tests/_engine_fd.ts";
-import { median, PYTHON, ReferenceServer } from "./_reference.ts";
+import {
+  alternate,
+  benchCase,
+  caseLine,
+  lazyReference,
+  PYTHON,
+  ReferenceServer,
+} from "./_reference.ts";
 
 const CASES = [
   "convnet3_32_train",
@@ -134,23 +141,12 @@ if (import.meta.main) {
   for (const c of cases) {
     const o = await ours(c);
     await ref?.setup(c);
-    // Alternate our steps and PyTorch's so both see the same machine load.
-    const mine: number[] = [], theirs: number[] = [];
-    for (let i = 0; i < ITERS; i++) {
-      const t0 = performance.now();
-      await o.run();
-      mine.push(performance.now() - t0);
-      if (ref) theirs.push(await ref.run());
-    }
+    const t = await alternate(o.run, ref, ITERS);
     await o.done();
-    const ms = median(mine);
-    const refMs = ref ? median(theirs) : null;
-    const gf = o.flop / (ms / 1000) / 1e9;
-    console.log(
-      `${c} ours_ms=${ms.toFixed(1)} ref_ms=${refMs === null ? "na" : refMs.toFixed(1)} ` +
-        `ratio=${refMs === null ? "na" : (ms / refMs).toFixed(2)} gflops=${gf.toFixed(0)} ` +
-        `peak_gflops=${peak.toFixed(0)}`,
-    );
+    console.log(caseLine(c, t, 1, (ms) => {
+      const gf = o.flop / (ms / 1000) / 1e9;
+      return ` gflops=${gf.toFixed(0)} peak_gflops=${peak.toFixed(0)}`;
+    }));
   }
   await ref?.close();
 }
@@ -158,44 +154,13 @@ if (import.meta.main) {
 // Under `deno bench` (the project's `bench` task) the same cases run as Deno.bench groups
 // with PyTorch as the baseline.
 if (!import.meta.main) {
-  let ref: ReferenceServer | null | undefined;
-  const getRef = async () => (ref === undefined
-    ? (ref = (await torchAvailable())
+  const ignoreRef = !(await torchAvailable());
+  const ref = lazyReference(async () =>
+    (await torchAvailable())
       ? new ReferenceServer(REF_SCRIPT, { MGD3_BENCH_THREADS: String(THREADS) })
-      : null)
-    : ref);
-  globalThis.addEventListener("unload", () =>
-    void ref?.close());
+      : `${PYTHON} cannot import torch`
+  );
   for (const c of CASES) {
-    let o: Awaited<ReturnType<typeof ours>> | undefined;
-    let refReady = false;
-    Deno.bench({
-      name: `${c} ours`,
-      group: c,
-      n: ITERS,
-      warmup: 1,
-      async fn() {
-        o ??= await ours(c);
-        await o.run();
-      },
-    });
-    Deno.bench({
-      name: `${c} pytorch`,
-      group: c,
-      baseline: true,
-      n: ITERS,
-      warmup: 1,
-      ignore: !(await torchAvailable()),
-      async fn(b) {
-        const r = (await getRef())!;
-        if (!refReady) {
-          await r.setup(c);
-          refReady = true;
-        }
-        b.start();
-        await r.run();
-        b.end();
-      },
-    });
+    benchCase(c, { iters: ITERS, warmup: 1, ours: () => ours(c), ref, ignoreRef });
   }
 }

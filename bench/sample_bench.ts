@@ -20,7 +20,14 @@
  * Run: deno run -A bench/sample_bench.ts   (env MGD3_BENCH_ITERS, MGD3_BENCH_THREADS: default
  * 2, both sides; OMP_WAIT_POLICY for the reference)
  */
-import { median, type ReferenceServer, startReference } from "./_reference.ts";
+import {
+  alternate,
+  benchCase,
+  caseLine,
+  lazyReference,
+  type ReferenceServer,
+  startReference,
+} from "./_reference.ts";
 import { DiT, ditConfig, ditDenoiser } from "../models/dit.ts";
 import { sampleBatch, type SamplerOptions } from "../stages/diffusion/sampler.ts";
 import { GaussianSchedule, linearBetas, spaceTimesteps } from "../stages/diffusion/schedule.ts";
@@ -89,64 +96,21 @@ if (import.meta.main) {
       "(one sample = 50 forwards at batch 2)",
   );
   if (typeof ref === "string") console.log(`# ${ref}: ref_ms=na`);
+  const server = typeof ref === "string" ? null : ref;
   const o = await ours();
-  if (typeof ref !== "string") await ref.setup(CASE);
-  const mine: number[] = [], theirs: number[] = [];
-  for (let i = 0; i < ITERS; i++) {
-    const t0 = performance.now();
-    await o.run();
-    mine.push(performance.now() - t0);
-    if (typeof ref !== "string") theirs.push(await ref.run());
-    console.log(`# run ${i + 1}: ours ${mine.at(-1)!.toFixed(0)} ms, ref ${theirs.at(-1) ?? "na"}`);
-  }
+  await server?.setup(CASE);
+  const t = await alternate(o.run, server, ITERS, ({ mine, theirs }) => {
+    console.log(
+      `# run ${mine.length}: ours ${mine.at(-1)!.toFixed(0)} ms, ref ${theirs.at(-1) ?? "na"}`,
+    );
+  });
   await o.done();
-  if (typeof ref !== "string") await ref.close();
-  const ms = median(mine);
-  const refMs = theirs.length ? median(theirs) : null;
-  console.log(
-    `${CASE} ours_ms=${ms.toFixed(0)} ref_ms=${refMs === null ? "na" : refMs.toFixed(0)} ` +
-      `ratio=${refMs === null ? "na" : (ms / refMs).toFixed(2)}`,
-  );
+  await server?.close();
+  console.log(caseLine(CASE, t, 0));
 }
 
 // Under `deno bench` (the project's `bench` task) the case runs as a Deno.bench group with
 // PyTorch as the baseline (one sample per measurement: each takes seconds).
 if (!import.meta.main) {
-  let ref: Promise<ReferenceServer | string> | undefined;
-  globalThis.addEventListener("unload", () =>
-    void ref?.then((r) => {
-      if (typeof r !== "string") return r.close();
-    }));
-  let o: Awaited<ReturnType<typeof ours>> | undefined;
-  let ready = false;
-  Deno.bench({
-    name: `${CASE} ours`,
-    group: CASE,
-    n: ITERS,
-    warmup: 0,
-    async fn(b) {
-      o ??= await ours();
-      b.start();
-      await o.run();
-      b.end();
-    },
-  });
-  Deno.bench({
-    name: `${CASE} pytorch`,
-    group: CASE,
-    baseline: true,
-    n: ITERS,
-    warmup: 0,
-    async fn(b) {
-      const r = await (ref ??= startRef());
-      if (typeof r === "string") throw new Error(r);
-      if (!ready) {
-        await r.setup(CASE);
-        ready = true;
-      }
-      b.start();
-      await r.run();
-      b.end();
-    },
-  });
+  benchCase(CASE, { iters: ITERS, warmup: 0, ours, ref: lazyReference(startRef) });
 }

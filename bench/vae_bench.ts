@@ -16,7 +16,7 @@
  * MGD3_BENCH_OPT (onnxruntime graph optimisation level, default "all").
  */
 import { taef2Codec } from "../models/taesd.ts";
-import { median, PYTHON, ReferenceServer } from "./_reference.ts";
+import { alternate, caseLine, PYTHON, ReferenceServer } from "./_reference.ts";
 import { TAEF2_DIR } from "../tests/_shared.ts";
 
 const CASES = ["taef2_encode_64", "taef2_decode_64", "taef2_encode_224", "taef2_decode_224"];
@@ -76,20 +76,9 @@ if (import.meta.main) {
         return false;
       });
     }
-    const mine: number[] = [], theirs: number[] = [];
-    for (let i = 0; i < ITERS; i++) {
-      const t0 = performance.now();
-      await run();
-      mine.push(performance.now() - t0);
-      if (refOk && ref) theirs.push(await ref.run());
-    }
+    const t = await alternate(run, refOk ? ref : null, ITERS);
     await codec.release();
-    const ms = median(mine);
-    const refMs = theirs.length ? median(theirs) : null;
-    console.log(
-      `${c} ours_ms=${ms.toFixed(1)} ref_ms=${refMs === null ? "na" : refMs.toFixed(1)} ` +
-        `ratio=${refMs === null ? "na" : (ms / refMs).toFixed(2)}`,
-    );
+    console.log(caseLine(c, t, 1));
   }
   await ref?.close();
 }
