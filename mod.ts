@@ -86,7 +86,7 @@ export * from "./stages/train_model.ts";
 // Evaluation: protocols, classifier zoo, metrics, plots
 export type { ParamGroup } from "./eval/_fit.ts";
 export type { ImageSet } from "./eval/_image_data.ts";
-export type { RunResult } from "./eval/_results.ts";
+export type { ProtocolReport, RunResult } from "./eval/_results.ts";
 export * from "./eval/hard_label.ts";
 export * from "./eval/hard_label_protocol.ts";
 export * from "./eval/soft_label.ts";

@@ -1,11 +1,13 @@
 /**
  * Result summaries of the evaluation protocols: mean and standard deviation over runs
  * (population std, numpy's `np.std` default, as the reference repos report), and the
- * markdown table written beside the JSON.
+ * markdown table written beside the JSON; the per-seed loop of a protocol that resumes from
+ * finished runs and writes them.
  *
  * @module
  */
 import type { FitState } from "./_fit.ts";
+import type { Artifact } from "../stages/store.ts";
 import { type CodeVersion, formatVersion } from "../stages/version.ts";
 
 /** One finished training run of a protocol. */
@@ -93,4 +95,74 @@ export async function readRunResult(dir: string, run: number): Promise<RunResult
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
   }
+}
+
+/**
+ * Runs every seed of a protocol into `art`, in seed order: a run whose `run-<i>.json` exists
+ * is read back, the others are trained by `train` on their folder (`dirs`: one for every seed
+ * or one per seed) and written as `run-<i>.json`.
+ */
+export async function runSeeds(
+  art: Artifact,
+  seeds: readonly number[],
+  dirs: readonly string[],
+  train: (run: number, seed: number, dir: string) => Promise<RunResult>,
+): Promise<RunResult[]> {
+  const runs: RunResult[] = [];
+  for (const [i, seed] of seeds.entries()) {
+    const done = await readRunResult(art.dir, i);
+    if (done) {
+      runs.push(done);
+      continue;
+    }
+    const r = await train(i, seed, dirs.length === 1 ? dirs[0] : dirs[i]);
+    await art.writeJson(`run-${i}.json`, r as unknown as Record<string, unknown>);
+    runs.push(r);
+  }
+  return runs;
+}
+
+/** What a protocol returns and writes as `results.json`. */
+export interface ProtocolReport<P> {
+  /** Directory of the artifact written. */
+  artifact: string;
+  /** The protocol the runs used (with any overrides applied). */
+  protocol: P;
+  /** Images per class of the distilled set. */
+  ipc: number;
+  /** Every run, in seed order. */
+  runs: RunResult[];
+  /** Mean of the runs' best top-1, in percent. */
+  mean: number;
+  /** Population standard deviation of the runs' best top-1. */
+  std: number;
+}
+
+/**
+ * Writes a protocol's `results.json` (the runs with their mean and std) and `results.md`
+ * (titled `title`, with the artifact's options) into `art`, named `name` in the store.
+ */
+export async function writeResults<P>(art: Artifact, o: {
+  protocol: P;
+  ipc: number;
+  runs: RunResult[];
+  title: string;
+  options: Record<string, unknown>;
+  name: string;
+}): Promise<ProtocolReport<P>> {
+  const { protocol, ipc, runs } = o;
+  const { mean, std } = meanStd(runs.map((r) => r.bestTop1));
+  const report: ProtocolReport<P> = { artifact: art.dir, protocol, ipc, runs, mean, std };
+  await art.writeJson("results.json", report as unknown as Record<string, unknown>);
+  await art.writeFile(
+    "results.md",
+    resultsMarkdown({
+      title: o.title,
+      runs,
+      options: o.options,
+      code: art.manifest.code,
+      artifact: o.name,
+    }),
+  );
+  return report;
 }

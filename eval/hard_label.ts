@@ -42,7 +42,13 @@ import {
 } from "./_image_data.ts";
 import { top1Accuracy } from "./_evaluate.ts";
 import { fit, type ParamGroup, stepGroups, STREAM } from "./_fit.ts";
-import { meanStd, readRunResult, resultsMarkdown, type RunResult, runResult } from "./_results.ts";
+import {
+  type ProtocolReport,
+  type RunResult,
+  runResult,
+  runSeeds,
+  writeResults,
+} from "./_results.ts";
 
 /** Options of {@link hardLabelEval}. */
 export interface HardLabelOptions {
@@ -101,20 +107,7 @@ export interface EpochInfo {
 }
 
 /** What {@link hardLabelEval} returns (also written as `results.json`). */
-export interface HardLabelReport {
-  /** Directory of the artifact written. */
-  artifact: string;
-  /** The protocol the runs used (with any overrides applied). */
-  protocol: HardLabelProtocol;
-  /** Images per class of the distilled set. */
-  ipc: number;
-  /** Every run, in seed order. */
-  runs: RunResult[];
-  /** Mean of the runs' best top-1, in percent. */
-  mean: number;
-  /** Population standard deviation of the runs' best top-1. */
-  std: number;
-}
+export type HardLabelReport = ProtocolReport<HardLabelProtocol>;
 
 async function loadSets(o: HardLabelOptions, size: number, valPerClass: number | null) {
   const dirs = typeof o.train === "string" ? [o.train] : o.train;
@@ -191,34 +184,19 @@ export async function hardLabelEval(store: Store, o: HardLabelOptions): Promise<
     seed: o.seeds[0],
     overwrite: o.overwrite,
   });
-  const runs: RunResult[] = [];
-  for (const [i, seed] of o.seeds.entries()) {
-    const done = await readRunResult(art.dir, i);
-    if (done) {
-      runs.push(done);
-      continue;
-    }
-    const dir = dirs.length === 1 ? dirs[0] : dirs[i];
+  const runs = await runSeeds(art, o.seeds, dirs, (i, seed, dir) => {
     let train = sets.get(dir)!;
     if (options.shuffleLabels) train = shuffleLabels(train, Rng.from(seed, STREAM.labels));
-    const result = await trainOne({ o, p, train, val, seed, run: i, dir, art, loop });
-    await art.writeJson(`run-${i}.json`, result as unknown as Record<string, unknown>);
-    runs.push(result);
-  }
-  const { mean, std } = meanStd(runs.map((r) => r.bestTop1));
-  const report: HardLabelReport = { artifact: art.dir, protocol: p, ipc, runs, mean, std };
-  await art.writeJson("results.json", report as unknown as Record<string, unknown>);
-  await art.writeFile(
-    "results.md",
-    resultsMarkdown({
-      title: `Hard-label evaluation: ${o.model}, ${o.scale} scale, IPC ${ipc}`,
-      runs,
-      options,
-      code: art.manifest.code,
-      artifact: o.name,
-    }),
-  );
-  return report;
+    return trainOne({ o, p, train, val, seed, run: i, dir, art, loop });
+  });
+  return await writeResults(art, {
+    protocol: p,
+    ipc,
+    runs,
+    title: `Hard-label evaluation: ${o.model}, ${o.scale} scale, IPC ${ipc}`,
+    options,
+    name: o.name,
+  });
 }
 
 /**

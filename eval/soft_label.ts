@@ -41,7 +41,13 @@ import {
 import { epochBatches, gatherBatch, type ImageSet, loadImageSet } from "./_image_data.ts";
 import { top1Accuracy } from "./_evaluate.ts";
 import { fit, splitParams, stepGroups, STREAM } from "./_fit.ts";
-import { meanStd, readRunResult, resultsMarkdown, type RunResult, runResult } from "./_results.ts";
+import {
+  type ProtocolReport,
+  type RunResult,
+  runResult,
+  runSeeds,
+  writeResults,
+} from "./_results.ts";
 
 /** Where the teacher's weights come from. */
 export type TeacherSource =
@@ -92,20 +98,7 @@ export interface SoftLabelOptions {
 }
 
 /** What {@link softLabelEval} returns (also `results.json`). */
-export interface SoftLabelReport {
-  /** Directory of the artifact written. */
-  artifact: string;
-  /** The protocol the runs used (with any overrides applied). */
-  protocol: SoftLabelProtocol;
-  /** Images per class of the distilled set. */
-  ipc: number;
-  /** Every run, in seed order. */
-  runs: RunResult[];
-  /** Mean of the runs' best top-1, in percent. */
-  mean: number;
-  /** Population standard deviation of the runs' best top-1. */
-  std: number;
-}
+export type SoftLabelReport = ProtocolReport<SoftLabelProtocol>;
 
 async function teacherState(
   store: Store,
@@ -213,48 +206,27 @@ export async function softLabelEval(store: Store, o: SoftLabelOptions): Promise<
     state: await teacherState(store, o.teacher, size),
     session: o.session,
   });
-  const runs: RunResult[] = [];
+  let runs: RunResult[];
   try {
-    for (const [i, seed] of o.seeds.entries()) {
-      const done = await readRunResult(art.dir, i);
-      if (done) {
-        runs.push(done);
-        continue;
-      }
-      const dir = dirs.length === 1 ? dirs[0] : dirs[i];
-      const r = await trainStudent({
-        o,
-        p,
-        teacher,
-        train: sets.get(dir)!,
-        val,
-        seed,
-        run: i,
-        dir,
-        art,
-        loop,
-      });
-      await art.writeJson(`run-${i}.json`, r as unknown as Record<string, unknown>);
-      runs.push(r);
-    }
+    runs = await runSeeds(
+      art,
+      o.seeds,
+      dirs,
+      (i, seed, dir) =>
+        trainStudent({ o, p, teacher, train: sets.get(dir)!, val, seed, run: i, dir, art, loop }),
+    );
   } finally {
     await teacher.release();
   }
-  const { mean, std } = meanStd(runs.map((r) => r.bestTop1));
-  const report: SoftLabelReport = { artifact: art.dir, protocol: p, ipc, runs, mean, std };
-  await art.writeJson("results.json", report as unknown as Record<string, unknown>);
-  await art.writeFile(
-    "results.md",
-    resultsMarkdown({
-      title:
-        `Soft-label evaluation: ${o.student} (teacher ${teacherModel}), ${o.scale} scale, IPC ${ipc}`,
-      runs,
-      options,
-      code: art.manifest.code,
-      artifact: o.name,
-    }),
-  );
-  return report;
+  return await writeResults(art, {
+    protocol: p,
+    ipc,
+    runs,
+    title:
+      `Soft-label evaluation: ${o.student} (teacher ${teacherModel}), ${o.scale} scale, IPC ${ipc}`,
+    options,
+    name: o.name,
+  });
 }
 
 async function trainStudent(a: {
