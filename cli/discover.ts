@@ -10,7 +10,7 @@ import type { DiscoverModesOptions } from "../stages/modes/mod.ts";
 import { parseShard } from "../stages/shard.ts";
 import { Store } from "../stages/store.ts";
 import { type Command, UsageError } from "./_command.ts";
-import { intFlag, numberOrAuto } from "./_flags.ts";
+import { intFlag, numberOrAuto, OUT_FLAG, OVERWRITE_FLAG, STORE_FLAG } from "./_flags.ts";
 
 /** The `discover` command. */
 export const discoverCommand: Command = {
@@ -18,9 +18,9 @@ export const discoverCommand: Command = {
   summary:
     "Find k = IPC modes per class in the VAE latents (k-means by default; Table 7 variants).",
   flags: {
-    store: { type: "string", default: ".store", description: "store directory" },
+    store: STORE_FLAG,
     latents: { type: "string", description: "latents artifact (from encode)" },
-    out: { type: "string", description: "artifact to write" },
+    out: OUT_FLAG,
     method: {
       type: "string",
       default: "kmeans",
@@ -37,7 +37,7 @@ export const discoverCommand: Command = {
     "min-samples": { type: "string", description: "DBSCAN min_samples" },
     gamma: { type: "string", description: "spectral RBF gamma, or 'auto'" },
     shard: { type: "string", default: "0/1", description: "this worker's classes, i/n" },
-    overwrite: { type: "boolean", description: "replace an artifact made with other options" },
+    overwrite: OVERWRITE_FLAG,
   },
   positionals: [],
   epilog:

@@ -4,17 +4,12 @@
  *
  * @module
  */
-import { type Command, type FlagValues, UsageError } from "./_command.ts";
-import { intFlag } from "./_flags.ts";
+import { type Command, UsageError } from "./_command.ts";
+import { intFlag, OUT_FLAG, OVERWRITE_FLAG, required, STORE_FLAG } from "./_flags.ts";
 import { Store } from "../stages/store.ts";
 import { hardLabelEval } from "../eval/hard_label.ts";
 import { softLabelEval } from "../eval/soft_label.ts";
 import { measure } from "../eval/measure.ts";
-
-function required(v: FlagValues, ...names: string[]): void {
-  const missing = names.filter((n) => v[n] === undefined);
-  if (missing.length) throw new UsageError(`Missing ${missing.map((n) => `--${n}`).join(", ")}`);
-}
 
 const seedsOf = (text: string) => text.split(",").map((s) => intFlag("seeds", s, 0));
 
@@ -113,7 +108,7 @@ export const metricsCommand: Command = {
   summary:
     "t-SNE per class of original and synthetic latents; diversity, representativeness, Table 9, Fig. 6.",
   flags: {
-    store: { type: "string", default: ".store", description: "store directory" },
+    store: STORE_FLAG,
     latents: { type: "string", description: "latents of the original images (from encode)" },
     samples: {
       type: "string",
@@ -121,7 +116,7 @@ export const metricsCommand: Command = {
         "METHOD=ARTIFACT pairs separated by commas, e.g. MGD3=samples/mgd3-s0,DiT=samples/dit-s0",
     },
     modes: { type: "string", description: "modes artifact to mark (optional)" },
-    out: { type: "string", description: "artifact to write" },
+    out: OUT_FLAG,
     embedding: {
       type: "string",
       default: "tsne",
@@ -133,7 +128,7 @@ export const metricsCommand: Command = {
       default: "42",
       description: "embedding seed (sklearn TSNE random_state=42 in the paper)",
     },
-    overwrite: { type: "boolean", description: "replace an artifact made with other options" },
+    overwrite: OVERWRITE_FLAG,
   },
   positionals: [],
   epilog:

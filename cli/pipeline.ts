@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { type Command, type FlagValues, UsageError } from "./_command.ts";
-import { intFlag, numberFlag } from "./_flags.ts";
+import type { Command } from "./_command.ts";
+import { intFlag, numberFlag, OUT_FLAG, OVERWRITE_FLAG, required, STORE_FLAG } from "./_flags.ts";
 import { CODEC_FLAGS, loadCodec, loadDenoiser, MODEL_FLAGS } from "./_models.ts";
 import { loadCpuModel } from "../models/cpu_model.ts";
 import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
@@ -14,23 +14,15 @@ import { parseShard } from "../stages/shard.ts";
 import { Store } from "../stages/store.ts";
 
 const COMMON = {
-  store: { type: "string" as const, default: ".store", description: "store directory" },
-  out: { type: "string" as const, description: "artifact to write" },
+  store: STORE_FLAG,
+  out: OUT_FLAG,
   shard: {
     type: "string" as const,
     default: "0/1",
     description: "this worker's classes, i/n (e.g. a Slurm array index)",
   },
-  overwrite: {
-    type: "boolean" as const,
-    description: "replace an artifact made with other options",
-  },
+  overwrite: OVERWRITE_FLAG,
 };
-
-function required(v: FlagValues, ...names: string[]): void {
-  const missing = names.filter((n) => v[n] === undefined);
-  if (missing.length) throw new UsageError(`Missing ${missing.map((n) => `--${n}`).join(", ")}`);
-}
 
 /** `mgd3 encode`. */
 export const encodeCommand: Command = {
