@@ -1,6 +1,7 @@
 /**
  * onnxruntime sessions of one fixed-shape model family, built lazily and cached by batch size
- * (the graph builder uses static shapes), as codecs need them: `run(x, n)` feeds `n` items.
+ * (the graph builder uses static shapes), as codecs need them: `run(x, n)` feeds `n` items;
+ * and a codec made of an encoder's and a decoder's sessions.
  *
  * @module
  */
@@ -94,4 +95,69 @@ export class BatchSessions {
     this.#sessions.clear();
     for (const s of all) await (await s).release();
   }
+}
+
+/**
+ * A {@link ModelCodec} from an encoder and a decoder builder (`images` [n, C, S, S] ->
+ * `latents` [n, ...latentShape] and back), their sessions built per batch size with graph
+ * optimisation "all", `threads` intra-op threads when given, then `session` on top.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "./graph.ts";
+ * import { mul } from "./ops/elementwise.ts";
+ * import { batchCodec } from "./_batch_sessions.ts";
+ * const scaleBy = (k: number, from: string, to: string, shape: number[]) => (n: number) => {
+ *   const g = new Graph();
+ *   g.output(mul(g.input(from, [n, ...shape]), k), to);
+ *   return g.toModel({ paramsAs: "initializers" });
+ * };
+ * const codec = batchCodec({
+ *   id: "half",
+ *   imageSize: 2,
+ *   imageChannels: 3,
+ *   latentShape: [3, 2, 2],
+ *   encoder: scaleBy(0.5, "images", "latents", [3, 2, 2]),
+ *   decoder: scaleBy(2, "latents", "images", [3, 2, 2]),
+ *   threads: 1,
+ * });
+ * const z = await codec.encode(new Float32Array(12).fill(1), 1); // 0.5 everywhere
+ * await codec.release();
+ * ```
+ */
+export function batchCodec(o: {
+  id: string;
+  imageSize: number;
+  imageChannels: number;
+  latentShape: [number, number, number];
+  encoder: (n: number) => ModelBytes;
+  decoder: (n: number) => ModelBytes;
+  threads?: number;
+  session?: SessionOptions;
+}): ModelCodec {
+  const S = o.imageSize;
+  const options: SessionOptions = {
+    graphOptimizationLevel: "all",
+    ...(o.threads ? { intraOpThreads: o.threads } : {}),
+    ...o.session,
+  };
+  const encoders = new BatchSessions(
+    o.encoder,
+    [o.imageChannels, S, S],
+    "images",
+    "latents",
+    options,
+  );
+  const decoders = new BatchSessions(o.decoder, o.latentShape, "latents", "images", options);
+  return {
+    id: o.id,
+    imageSize: S,
+    latentShape: o.latentShape,
+    encode: (images, n) => encoders.run(images, n),
+    decode: (latents, n) => decoders.run(latents, n),
+    release: async () => {
+      await encoders.release();
+      await decoders.release();
+    },
+  };
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { BatchSessions, type ModelCodec } from "./_batch_sessions.ts";
+import { batchCodec, type ModelCodec } from "./_batch_sessions.ts";
 import { fileHashPrefix, StateDict } from "./weights.ts";
 import {
   type AutoencoderKlConfig,
@@ -139,34 +139,20 @@ export async function sdVaeCodec(o: SdVaeCodecOptions): Promise<ModelCodec> {
   buildEncoder(1); // checks every key now, not at the first batch
   buildDecoder(1);
   sd.assertAllUsed("AutoencoderKL");
-  const options: SessionOptions = {
-    graphOptimizationLevel: "all",
-    ...(o.threads ? { intraOpThreads: o.threads } : {}),
-    ...o.session,
-  };
-  const encoders = new BatchSessions(
-    buildEncoder,
-    [cfg.inChannels, S, S],
-    "images",
-    "latents",
-    options,
-  );
-  const decoders = new BatchSessions(buildDecoder, [C, h, h], "latents", "images", options);
   const hash = await fileHashPrefix(sd.path);
   const arch = cfg === SD_VAE_CONFIG
     ? "sd"
     : `${cfg.blockOutChannels.join("-")}x${cfg.layersPerBlock},z${C},g${cfg.normNumGroups}`;
-  return {
+  return batchCodec({
     id: `sd-vae(${hash},arch=${arch},size=${S},scale=${scale})`,
     imageSize: S,
+    imageChannels: cfg.inChannels,
     latentShape: [C, h, h],
-    encode: (images, n) => encoders.run(images, n),
-    decode: (latents, n) => decoders.run(latents, n),
-    release: async () => {
-      await encoders.release();
-      await decoders.release();
-    },
-  };
+    encoder: buildEncoder,
+    decoder: buildDecoder,
+    threads: o.threads,
+    session: o.session,
+  });
 }
 
 /** The AutoencoderKL config.json beside the weights, or null when there is none. */

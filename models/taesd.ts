@@ -14,7 +14,7 @@
  * @module
  */
 import { canonicalJson, sha256Hex } from "../stages/_hash.ts";
-import { BatchSessions, type ModelCodec } from "./_batch_sessions.ts";
+import { batchCodec, type ModelCodec } from "./_batch_sessions.ts";
 import { fileHashPrefix, StateDict } from "./weights.ts";
 import { Graph, type Value } from "./graph.ts";
 
@@ -332,26 +332,18 @@ export async function taef2Codec(o: Taef2CodecOptions): Promise<ModelCodec> {
   enc.assertAllUsed("the TAEF2 encoder");
   buildDecoder(1);
   dec.assertAllUsed("the TAEF2 decoder");
-  const sessionOptions: SessionOptions = {
-    graphOptimizationLevel: "all",
-    ...(o.threads ? { intraOpThreads: o.threads } : {}),
-    ...o.session,
-  };
-  const encoders = new BatchSessions(buildEncoder, [3, S, S], "images", "latents", sessionOptions);
-  const decoders = new BatchSessions(buildDecoder, [C, h, h], "latents", "images", sessionOptions);
   const [eh, dh] = await Promise.all([fileHashPrefix(encPath), fileHashPrefix(decPath)]);
   const normId = norm ? `sha256:${(await sha256Hex(canonicalJson(norm))).slice(0, 12)}` : "none";
-  return {
+  return batchCodec({
     id: `taef2(enc=${eh},dec=${dh},size=${S},norm=${normId})`,
     imageSize: S,
+    imageChannels: 3,
     latentShape: [C, h, h],
-    encode: (images, n) => encoders.run(images, n),
-    decode: (latents, n) => decoders.run(latents, n),
-    release: async () => {
-      await encoders.release();
-      await decoders.release();
-    },
-  };
+    encoder: buildEncoder,
+    decoder: buildDecoder,
+    threads: o.threads,
+    session: o.session,
+  });
 }
 
 function checkNormalisation(
