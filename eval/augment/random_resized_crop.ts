@@ -119,25 +119,8 @@ export function resizedCrop(
   box: CropBox,
   size: number | readonly [number, number],
 ): ImageBatch {
-  const [n, c, h, w] = images.shape;
-  const [outH, outW] = typeof size === "number" ? [size, size] : size;
-  checkBox(box, h, w);
-  const out = imageBatch([n, c, outH, outW]);
-  const inSize = c * h * w;
-  const outSize = c * outH * outW;
-  for (let i = 0; i < n; i++) {
-    cropResizeBilinear(
-      images.data.subarray(i * inSize, (i + 1) * inSize),
-      c,
-      h,
-      w,
-      box,
-      outH,
-      outW,
-      out.data.subarray(i * outSize, (i + 1) * outSize),
-    );
-  }
-  return out;
+  checkBox(box, images.shape[2], images.shape[3]);
+  return cropEach(images, size, () => box);
 }
 
 /**
@@ -157,19 +140,28 @@ export function randomResizedCrop(
   rng: Rng,
   options: RandomResizedCropOptions = {},
 ): ImageBatch {
+  const [, , h, w] = images.shape;
+  return cropEach(images, size, () => randomResizedCropParams(h, w, rng, options));
+}
+
+/** Crops each image with the box `boxOf()` gives (called once per image, in order), resized. */
+function cropEach(
+  images: ImageBatch,
+  size: number | readonly [number, number],
+  boxOf: () => CropBox,
+): ImageBatch {
   const [n, c, h, w] = images.shape;
   const [outH, outW] = typeof size === "number" ? [size, size] : size;
   const out = imageBatch([n, c, outH, outW]);
   const inSize = c * h * w;
   const outSize = c * outH * outW;
   for (let i = 0; i < n; i++) {
-    const box = randomResizedCropParams(h, w, rng, options);
     cropResizeBilinear(
       images.data.subarray(i * inSize, (i + 1) * inSize),
       c,
       h,
       w,
-      box,
+      boxOf(),
       outH,
       outW,
       out.data.subarray(i * outSize, (i + 1) * outSize),
