@@ -206,8 +206,8 @@ function convLayer(
 /**
  * The decoder's last `nn.Conv2d(C, 3, 3, padding=1)`, rewritten as a 1x1 conv to 27 channels
  * (one 3-channel map per kernel offset) followed by the sum of the 9 shifted maps: onnxruntime's
- * blocked (NCHWc) Conv pads 3 output channels to 16 and spends a fifth of a 64 px decode on this
- * one layer; the rewrite does 9x fewer wasted multiply-adds. Same result up to float rounding.
+ * blocked (NCHWc) Conv pads 3 output channels to 16, and the rewrite made a 64 px decode (batch 16)
+ * 6-11% faster (bench/vae_bench.ts, taef2_decode_64). Same result up to float rounding.
  */
 function rgbConv(g: Graph, sd: StateDict, name: string, x: Value): Value {
   const [, cin, hgt, wid] = x.shape;
