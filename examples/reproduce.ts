@@ -4,7 +4,9 @@
  * ImageNette at 64 px) or at the paper scale (your DiT and AutoencoderKL checkpoints and
  * data). Resumable (rerun the same command), shardable (`--shard i/n` on n workers sharing
  * one store). Prints the markdown table "paper | ours" and writes
- * `<store>/tables/<table>/{results.json,results.md,plots/}`.
+ * `<store>/tables/<table>/{results.json,results.md,plots/}` (`tables/<table>-quick` for
+ * `--quick`; a hash suffix when --seeds, --epochs, --networks, --classes or --eval-size
+ * override the protocol, so no run replaces another settings' report).
  *
  * Usage: deno run -A examples/reproduce.ts TABLE [flags]   (--help for the flags, --list for the tables)
  *

@@ -10,7 +10,7 @@ import { TABLES } from "../eval/tables/tables.ts";
 import { checkTable, parsePaperValue } from "../eval/tables/spec.ts";
 import { planTable } from "../eval/tables/plan.ts";
 import type { PlanContext, Unit } from "../eval/tables/units.ts";
-import { runTable } from "../eval/tables/run_table.ts";
+import { reportName, runTable } from "../eval/tables/run_table.ts";
 import { loadScaleModels } from "../eval/tables/setup.ts";
 import { CLASS_PRESETS } from "../stages/classes.ts";
 import {
@@ -158,7 +158,10 @@ Deno.test("reproduce.ts table5 prints the paper's numbers beside ours, writes re
     first.out,
     /\| \+ stop guidance \(t_stop 25\) \| 59\.6 ± 2\.2 \| \d+\.\d ± \d+\.\d \|/,
   );
-  const dir = `${storeDir}/tables/table5`;
+  // --seeds/--epochs/... override the protocol: the report gets its own hashed name.
+  const written = first.out.match(/Written to (\S+)/)![1];
+  assert.match(written, /\/tables\/table5-[0-9a-f]{8}$/);
+  const dir = written;
   const results = await readJson(`${dir}/results.json`);
   assert.equal(results.cells.length, 9);
   assert.ok(results.cells.every((c: { ours: { mean: number } }) => c.ours.mean >= 0));
@@ -211,6 +214,12 @@ Deno.test("table1 --quick, the lambda sweep and fig6 run Random, D4M, sweeps and
   assert.equal((await readJson(`${storeDir}/${d4m.id}/manifest.json`)).options.strength, 0.7);
   const lambda = await runTable(store, TABLES.lambda, fastCpu(ws.model, { quick: true }));
   assert.equal(lambda.results!.cells.filter((c) => c.ours !== null).length, 4);
+  // A quick run and a full run of the same table keep separate reports.
+  const full = await runTable(store, TABLES.lambda, fastCpu(ws.model));
+  assert.match(lambda.dir!, /\/tables\/lambda-quick-[0-9a-f]{8}$/);
+  assert.match(full.dir!, /\/tables\/lambda-[0-9a-f]{8}$/);
+  assert.equal((await readJson(`${lambda.dir}/results.json`)).settings.quick, true);
+  assert.equal((await readJson(`${full.dir}/results.json`)).settings.quick, false);
   await Deno.stat(`${lambda.dir}/plots/sweep.png`);
   const fig6 = await runTable(store, TABLES.fig6, fastCpu(ws.model));
   const avg = fig6.results!.classwise!.find((r) => r.className === "Average")!;
@@ -337,4 +346,16 @@ Deno.test("tables whose data or models are missing say what they need instead of
   );
   assert.equal(unknown.plan.units.length, 0);
   assert.match(unknown.markdown!, /knows 3 classes, not n03000684/);
+});
+
+Deno.test("reportName: the protocol's own settings, --quick and overrides each get their own report", async () => {
+  const o = fastCpu("m.safetensors");
+  const base = { scale: o.scale, models: o.models, data: o.data };
+  assert.equal(await reportName(TABLES.table6, base), "tables/table6");
+  assert.equal(await reportName(TABLES.table6, { ...base, quick: true }), "tables/table6-quick");
+  const a = await reportName(TABLES.table6, { ...base, epochs: 1 });
+  const b = await reportName(TABLES.table6, { ...base, epochs: 2 });
+  assert.match(a, /^tables\/table6-[0-9a-f]{8}$/);
+  assert.notEqual(a, b);
+  assert.equal(a, await reportName(TABLES.table6, { ...base, epochs: 1 }));
 });

@@ -1,7 +1,7 @@
 /**
  * The results of a table: every cell with the paper's number and ours (mean ± std over the
  * seeds; a cell with several networks, Table 4, averages their means and their stds),
- * written as `<store>/tables/<table>/results.json` (with provenance), `results.md` (the
+ * written as `<store>/tables/<table>[-quick][-<hash>]/results.json` (with provenance), `results.md` (the
  * markdown table "paper | ours") and `plots/` (paper against ours; the sweep curve; Fig. 6).
  *
  * @module
@@ -101,7 +101,8 @@ export interface TableResults {
 
 /**
  * Collects the cells' results from the store and writes results.json, results.md and plots
- * into `tables/<table>` (replacing an earlier report of other settings).
+ * into the artifact `name` (default `tables/<table>`; {@link reportName} in run_table.ts
+ * gives each run's settings their own name), replacing an earlier report of that name.
  *
  * @example
  * ```ts
@@ -115,6 +116,7 @@ export async function writeReport(
   t: TableDef,
   plan: Plan,
   settings: Record<string, unknown>,
+  name = `tables/${t.id}`,
 ): Promise<{ results: TableResults; markdown: string; dir: string }> {
   const cells: CellResult[] = [];
   for (const c of plan.cells) {
@@ -147,7 +149,7 @@ export async function writeReport(
     notes: t.notes,
   };
   if (plan.measure) await addMetrics(store, t, plan.measure, results);
-  const art = await store.artifact(`tables/${t.id}`, {
+  const art = await store.artifact(name, {
     kind: "table",
     options: settings,
     seed: null,

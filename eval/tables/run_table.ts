@@ -215,12 +215,44 @@ export async function runTable(
       data: o.data,
       teacher: o.teacher ?? null,
     };
-    const w = await writeReport(store, t, plan, settings);
+    const w = await writeReport(store, t, plan, settings, await reportName(t, o));
     say(`results: ${w.dir}/results.md (${ran} units run, ${skipped} already done)`);
     return { ...report, results: w.results, markdown: w.markdown, dir: w.dir };
   } finally {
     await models?.release();
   }
+}
+
+/**
+ * Where a run's report goes in the store: `tables/<table>` for the protocol's own settings,
+ * `tables/<table>-quick` for `--quick`, and a suffix of 8 hex digits (a hash of the
+ * overridden seeds, epochs, networks, classes and evaluation size) for other settings, so
+ * that a quick or custom run never replaces the full run's report.
+ *
+ * @example
+ * ```ts
+ * import { reportName } from "./run_table.ts";
+ * import { TABLES } from "./tables.ts";
+ * const o = { scale: "cpu", models: { scale: "cpu", model: "m.safetensors" }, data: {} } as const;
+ * await reportName(TABLES.table6, o); // "tables/table6"
+ * await reportName(TABLES.table6, { ...o, quick: true }); // "tables/table6-quick"
+ * ```
+ */
+export async function reportName(t: TableDef, o: RunTableOptions): Promise<string> {
+  const overrides = Object.entries({
+    seeds: o.seeds,
+    epochs: o.epochs,
+    networks: o.networks,
+    classes: o.classes,
+    evalSize: o.evalSize,
+  }).filter(([, v]) => v !== undefined);
+  let name = `tables/${t.id}${o.quick ? "-quick" : ""}`;
+  if (overrides.length) {
+    const bytes = new TextEncoder().encode(JSON.stringify(overrides));
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    name += `-${[...digest.slice(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  }
+  return name;
 }
 
 async function execute(
