@@ -1,8 +1,9 @@
 /**
  * The results of a table: every cell with the paper's number and ours (mean ± std over the
  * seeds; a cell with several networks, Table 4, averages their means and their stds),
- * written as `<store>/tables/<table>[-quick][-<hash>]/results.json` (with provenance), `results.md` (the
- * markdown table "paper | ours") and `plots/` (paper against ours; the sweep curve; Fig. 6).
+ * written as `<store>/tables/<table>[-quick][-<hash>]/results.json` (with provenance),
+ * `results.md` (the markdown table "paper | ours") and `plots/` (paper against ours; the sweep
+ * curve; Fig. 6).
  *
  * @module
  */
