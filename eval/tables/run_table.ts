@@ -12,6 +12,7 @@
  * @module
  */
 import type { Store } from "../../stages/store.ts";
+import { canonicalJson, sha256Hex } from "../../stages/_hash.ts";
 import { ALL, type Shard } from "../../stages/shard.ts";
 import { cpuEpochs, IMAGE_SIZE, paperEpochs, type Scale } from "../hard_label_protocol.ts";
 import { softLabelProtocol } from "../soft_label_protocol.ts";
@@ -239,20 +240,10 @@ export async function runTable(
  * ```
  */
 export async function reportName(t: TableDef, o: RunTableOptions): Promise<string> {
-  const overrides = Object.entries({
-    seeds: o.seeds,
-    epochs: o.epochs,
-    networks: o.networks,
-    classes: o.classes,
-    evalSize: o.evalSize,
-  }).filter(([, v]) => v !== undefined);
-  let name = `tables/${t.id}${o.quick ? "-quick" : ""}`;
-  if (overrides.length) {
-    const bytes = new TextEncoder().encode(JSON.stringify(overrides));
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-    name += `-${[...digest.slice(0, 4)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-  }
-  return name;
+  const { seeds, epochs, networks, classes, evalSize } = o;
+  const overrides = canonicalJson({ seeds, epochs, networks, classes, evalSize });
+  const name = `tables/${t.id}${o.quick ? "-quick" : ""}`;
+  return overrides === "{}" ? name : `${name}-${(await sha256Hex(overrides)).slice(0, 8)}`;
 }
 
 async function execute(
