@@ -13,42 +13,42 @@
  */
 
 // Tensors, safetensors and checkpoints
-export * from "./models/tensor.ts";
-export * from "./models/safetensors.ts";
-export * from "./models/checkpoint.ts";
+export * from "./models/core/tensor.ts";
+export * from "./models/io/safetensors.ts";
+export * from "./models/io/checkpoint.ts";
 export {
   readPytorchCheckpoint,
   readPytorchStateDict,
   stateDict,
-} from "./models/pytorch_checkpoint.ts";
-export type { ReadPytorchOptions } from "./models/pytorch_checkpoint.ts";
+} from "./models/io/pytorch_checkpoint.ts";
+export type { ReadPytorchOptions } from "./models/io/pytorch_checkpoint.ts";
 
 // Optimizers and schedules
-export * from "./models/optim.ts";
-export * from "./models/lr_schedule.ts";
+export * from "./models/train/optim.ts";
+export * from "./models/train/lr_schedule.ts";
 
 // The store and stage plumbing
-export * from "./stages/store.ts";
-export * from "./stages/version.ts";
+export * from "./stages/store/store.ts";
+export * from "./stages/store/version.ts";
 export * from "./stages/progress.ts";
-export * from "./stages/random.ts";
-export * from "./stages/shard.ts";
+export * from "./models/core/random.ts";
+export * from "./stages/store/shard.ts";
 
 // Datasets
-export * from "./stages/classes.ts";
-export * from "./stages/image_folder.ts";
-export * from "./stages/load_images.ts";
-export * from "./stages/write_image_folder.ts";
+export * from "./stages/images/classes.ts";
+export * from "./stages/images/image_folder.ts";
+export * from "./stages/images/load_images.ts";
+export * from "./stages/images/write_image_folder.ts";
 
 // Diffusion sampling and mode guidance
-export * from "./stages/diffusion/schedule.ts";
-export * from "./stages/diffusion/denoiser.ts";
+export * from "./models/diffusion/schedule.ts";
+export * from "./models/diffusion/denoiser.ts";
 export * from "./stages/diffusion/sampler.ts";
-export * from "./stages/guidance.ts";
+export * from "./stages/diffusion/guidance.ts";
 export * from "./stages/sample.ts";
 
 // Pipeline stages
-export * from "./stages/codec.ts";
+export * from "./models/codecs/codec.ts";
 export * from "./stages/encode.ts";
 export * from "./stages/discover.ts";
 export * from "./stages/decode.ts";
@@ -64,35 +64,35 @@ export type {
   Region,
   ToModelOptions,
   Value,
-} from "./models/graph.ts";
-export { ONNX_DTYPE } from "./models/onnx_proto.ts";
-export type { AttrValue, ElemType, TensorMsg } from "./models/onnx_proto.ts";
-export type { InitKind, Layers, ParamStore, StoredParam } from "./models/nn.ts";
-export type { SessionOptions } from "./models/session.ts";
-export type { Batch, LossSpec, ModelFn, Trainer, TrainerOptions } from "./models/trainer.ts";
-export type { GraphOptimizer } from "./models/graph_sgd.ts";
-export type { Arch } from "./models/_dit_config.ts";
-export * from "./models/unet.ts";
-export * from "./models/unet_denoiser.ts";
-export * from "./models/diffusion_trainer.ts";
-export * from "./models/cpu_model.ts";
-export * from "./models/taesd.ts";
-export * from "./models/autoencoder_kl.ts";
-export * from "./models/sd_vae_codec.ts";
-export * from "./models/weights.ts";
-export * from "./models/dit.ts";
+} from "./models/graph/graph.ts";
+export { ONNX_DTYPE } from "./models/graph/onnx_proto.ts";
+export type { AttrValue, ElemType, TensorMsg } from "./models/graph/onnx_proto.ts";
+export type { InitKind, Layers, ParamStore, StoredParam } from "./models/graph/nn.ts";
+export type { SessionOptions } from "./models/graph/session.ts";
+export type { Batch, LossSpec, ModelFn, Trainer, TrainerOptions } from "./models/train/trainer.ts";
+export type { GraphOptimizer } from "./models/train/graph_sgd.ts";
+export type { Arch } from "./models/nets/dit/_config.ts";
+export * from "./models/nets/unet/unet.ts";
+export * from "./models/nets/unet/denoiser.ts";
+export * from "./models/train/diffusion_trainer.ts";
+export * from "./models/nets/unet/cpu_model.ts";
+export * from "./models/codecs/taesd.ts";
+export * from "./models/codecs/autoencoder_kl.ts";
+export * from "./models/codecs/sd_vae_codec.ts";
+export * from "./models/graph/weights.ts";
+export * from "./models/nets/dit/dit.ts";
 export * from "./stages/train_model.ts";
 
 // Evaluation: protocols, classifier zoo, metrics, plots
-export type { ParamGroup } from "./eval/_fit.ts";
-export type { ImageSet } from "./eval/_image_data.ts";
-export type { ProtocolReport, RunResult } from "./eval/_results.ts";
-export * from "./eval/hard_label.ts";
-export * from "./eval/hard_label_protocol.ts";
-export * from "./eval/soft_label.ts";
-export * from "./eval/soft_label_protocol.ts";
-export * from "./eval/teacher.ts";
-export * from "./eval/models/zoo.ts";
+export type { ParamGroup } from "./eval/protocols/_fit.ts";
+export type { ImageSet } from "./eval/protocols/_image_data.ts";
+export type { ProtocolReport, RunResult } from "./eval/protocols/results.ts";
+export * from "./eval/protocols/hard_label.ts";
+export * from "./eval/protocols/hard_label_protocol.ts";
+export * from "./eval/protocols/soft_label.ts";
+export * from "./eval/protocols/soft_label_protocol.ts";
+export * from "./eval/protocols/teacher.ts";
+export * from "./eval/classifiers/zoo.ts";
 export * from "./eval/metrics/tsne.ts";
 export * from "./eval/metrics/umap.ts";
 export * from "./eval/metrics/diversity.ts";

@@ -20,14 +20,14 @@
  * two engines degrade differently under load (PyTorch's OpenMP threads spin at barriers);
  * MGD3_BENCH_THREADS=1 gives a per-core comparison that load distorts less.
  */
-import { grad } from "../models/autodiff.ts";
-import { Graph, type Node } from "../models/graph.ts";
-import { crossEntropy } from "../models/losses.ts";
-import { Layers, ParamStore } from "../models/nn.ts";
-import { convLowering, matmul } from "../models/ops/conv.ts";
-import { GraphSGD } from "../models/graph_sgd.ts";
-import { Session } from "../models/session.ts";
-import { Trainer } from "../models/trainer.ts";
+import { grad } from "../models/graph/autodiff/autodiff.ts";
+import { Graph, type Node } from "../models/graph/graph.ts";
+import { crossEntropy } from "../models/train/losses.ts";
+import { Layers, ParamStore } from "../models/graph/nn.ts";
+import { convLowering, matmul } from "../models/graph/ops/conv.ts";
+import { GraphSGD } from "../models/train/graph_sgd.ts";
+import { Session } from "../models/graph/session.ts";
+import { Trainer } from "../models/train/trainer.ts";
 import { convNet, resnet18 } from "../tests/_engine_nets.ts";
 import { randn, rng } from "../tests/_engine_fd.ts";
 import {

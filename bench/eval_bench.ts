@@ -13,13 +13,13 @@
  * Run: deno run -A bench/eval_bench.ts [--images 500] [--size 64]   (MGD3_BENCH_THREADS)
  */
 import { parseArgs } from "node:util";
-import { SGD } from "../models/optim.ts";
-import { Trainer } from "../models/trainer.ts";
-import { Rng } from "../stages/random.ts";
+import { SGD } from "../models/train/optim.ts";
+import { Trainer } from "../models/train/trainer.ts";
+import { Rng } from "../models/core/random.ts";
 import { composeTrainAugment } from "../eval/augment/compose.ts";
-import { hardLabelEpoch } from "../eval/hard_label.ts";
-import { buildClassifier } from "../eval/models/zoo.ts";
-import type { ImageSet } from "../eval/_image_data.ts";
+import { hardLabelEpoch } from "../eval/protocols/hard_label.ts";
+import { buildClassifier } from "../eval/classifiers/zoo.ts";
+import type { ImageSet } from "../eval/protocols/_image_data.ts";
 
 const PYTHON = "/usr/bin/python3";
 const REF_SCRIPT = new URL("../tools/bench/eval_ref.py", import.meta.url).pathname;

@@ -28,11 +28,11 @@ import {
   type ReferenceServer,
   startReference,
 } from "./_reference.ts";
-import { DiT, ditConfig, ditDenoiser } from "../models/dit.ts";
+import { DiT, ditConfig, ditDenoiser } from "../models/nets/dit/dit.ts";
 import { sampleBatch, type SamplerOptions } from "../stages/diffusion/sampler.ts";
-import { GaussianSchedule, linearBetas, spaceTimesteps } from "../stages/diffusion/schedule.ts";
-import { MGD3_DEFAULTS } from "../stages/guidance.ts";
-import { Rng } from "../stages/random.ts";
+import { GaussianSchedule, linearBetas, spaceTimesteps } from "../models/diffusion/schedule.ts";
+import { MGD3_DEFAULTS } from "../stages/diffusion/guidance.ts";
+import { Rng } from "../models/core/random.ts";
 
 const CASE = "DiT-S/2_ddpm_cfg4_mgd3";
 const ITERS = Number(Deno.env.get("MGD3_BENCH_ITERS") ?? 3);

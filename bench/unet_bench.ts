@@ -5,8 +5,8 @@
  *
  * Usage: deno run -A bench/unet_bench.ts [BATCH] [STEPS]
  */
-import { DiffusionTrainer } from "../models/diffusion_trainer.ts";
-import { CPU_UNET } from "../models/unet.ts";
+import { DiffusionTrainer } from "../models/train/diffusion_trainer.ts";
+import { CPU_UNET } from "../models/nets/unet/unet.ts";
 
 const B = Number(Deno.args[0] ?? 128);
 const STEPS = Number(Deno.args[1] ?? 4);

@@ -15,7 +15,7 @@
  * Env: MGD3_BENCH_ITERS (default 5), MGD3_BENCH_THREADS (default: all cores),
  * MGD3_BENCH_OPT (onnxruntime graph optimisation level, default "all").
  */
-import { taef2Codec } from "../models/taesd.ts";
+import { taef2Codec } from "../models/codecs/taesd.ts";
 import { alternate, caseLine, PYTHON, ReferenceServer } from "./_reference.ts";
 import { TAEF2_DIR } from "../tests/_shared.ts";
 

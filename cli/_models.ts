@@ -10,13 +10,13 @@
 import type { Flag, FlagValues } from "./_command.ts";
 import { UsageError } from "./_command.ts";
 import { intFlag } from "./_flags.ts";
-import { loadCpuModel } from "../models/cpu_model.ts";
-import { taef2Codec } from "../models/taesd.ts";
-import { sdVaeCodec } from "../models/sd_vae_codec.ts";
-import { unetDenoiser } from "../models/unet_denoiser.ts";
-import { DiT, ditConfig, ditDenoiser } from "../models/dit.ts";
-import type { ModelCodec } from "../models/_batch_sessions.ts";
-import type { Denoiser } from "../stages/diffusion/denoiser.ts";
+import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
+import { taef2Codec } from "../models/codecs/taesd.ts";
+import { sdVaeCodec } from "../models/codecs/sd_vae_codec.ts";
+import { unetDenoiser } from "../models/nets/unet/denoiser.ts";
+import { DiT, ditConfig, ditDenoiser } from "../models/nets/dit/dit.ts";
+import type { ModelCodec } from "../models/graph/batch_sessions.ts";
+import type { Denoiser } from "../models/diffusion/denoiser.ts";
 
 /** The TAEF2 weights shipped with the toolkit (MIT, see weights/taef2/LICENSE). */
 export const SHIPPED_TAEF2 = new URL("../weights/taef2", import.meta.url).pathname;

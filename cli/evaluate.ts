@@ -6,9 +6,9 @@
  */
 import { type Command, UsageError } from "./_command.ts";
 import { intFlag, OUT_FLAG, OVERWRITE_FLAG, required, STORE_FLAG } from "./_flags.ts";
-import { Store } from "../stages/store.ts";
-import { hardLabelEval } from "../eval/hard_label.ts";
-import { softLabelEval } from "../eval/soft_label.ts";
+import { Store } from "../stages/store/store.ts";
+import { hardLabelEval } from "../eval/protocols/hard_label.ts";
+import { softLabelEval } from "../eval/protocols/soft_label.ts";
 import { measure } from "../eval/measure.ts";
 
 const seedsOf = (text: string) => text.split(",").map((s) => intFlag("seeds", s, 0));

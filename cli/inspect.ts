@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { describeCheckpoint } from "../models/checkpoint.ts";
+import { describeCheckpoint } from "../models/io/checkpoint.ts";
 import type { Command } from "./_command.ts";
 
 /** One printed row. */

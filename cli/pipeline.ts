@@ -6,12 +6,12 @@
 import type { Command } from "./_command.ts";
 import { intFlag, numberFlag, OUT_FLAG, OVERWRITE_FLAG, required, STORE_FLAG } from "./_flags.ts";
 import { CODEC_FLAGS, loadCodec, loadDenoiser, MODEL_FLAGS } from "./_models.ts";
-import { loadCpuModel } from "../models/cpu_model.ts";
+import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
 import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
 import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
 import { decode, DECODE_DEFAULTS } from "../stages/decode.ts";
-import { parseShard } from "../stages/shard.ts";
-import { Store } from "../stages/store.ts";
+import { parseShard } from "../stages/store/shard.ts";
+import { Store } from "../stages/store/store.ts";
 
 const COMMON = {
   store: STORE_FLAG,

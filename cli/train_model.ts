@@ -8,8 +8,8 @@ import { type Command, UsageError } from "./_command.ts";
 import { intFlag, numberFlag } from "./_flags.ts";
 import { SHIPPED_TAEF2 } from "./_models.ts";
 import { TRAIN_MODEL_DEFAULTS, trainModel } from "../stages/train_model.ts";
-import { Store } from "../stages/store.ts";
-import { taef2Codec } from "../models/taesd.ts";
+import { Store } from "../stages/store/store.ts";
+import { taef2Codec } from "../models/codecs/taesd.ts";
 
 /** The `train-model` command. */
 export const trainModelCommand: Command = {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Store } from "../stages/store.ts";
+import type { Store } from "../stages/store/store.ts";
 import { embedClass } from "./metrics/embed_class.ts";
 import { type ClassMetrics, classMetrics } from "./metrics/class_metrics.ts";
 import {

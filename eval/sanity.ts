@@ -17,8 +17,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { Store } from "../stages/store.ts";
-import { hardLabelEval } from "./hard_label.ts";
+import { Store } from "../stages/store/store.ts";
+import { hardLabelEval } from "./protocols/hard_label.ts";
 
 /** Default ImageNette root: `MGD3_IMAGENETTE`, else `../shared/data/imagenette2-224` beside the checkout. */
 export const DEFAULT_IMAGENETTE = Deno.env.get("MGD3_IMAGENETTE") ??

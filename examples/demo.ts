@@ -11,20 +11,20 @@
  */
 import { parseArgs } from "node:util";
 import { encodeBase64 } from "./_base64.ts";
-import { Store } from "../stages/store.ts";
+import { Store } from "../stages/store/store.ts";
 import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
 import { discover } from "../stages/discover.ts";
 import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
 import { decode, DECODE_DEFAULTS } from "../stages/decode.ts";
-import { ALL } from "../stages/shard.ts";
+import { ALL } from "../stages/store/shard.ts";
 import { setProgressMode } from "../stages/progress.ts";
-import { loadCpuModel } from "../models/cpu_model.ts";
-import { taef2Codec } from "../models/taesd.ts";
-import { unetDenoiser } from "../models/unet_denoiser.ts";
-import { hardLabelEval } from "../eval/hard_label.ts";
+import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
+import { taef2Codec } from "../models/codecs/taesd.ts";
+import { unetDenoiser } from "../models/nets/unet/denoiser.ts";
+import { hardLabelEval } from "../eval/protocols/hard_label.ts";
 import { formatDiversityTable } from "../eval/metrics/diversity_table.ts";
 import { measure } from "../eval/measure.ts";
-import { codeVersion, formatVersion } from "../stages/version.ts";
+import { codeVersion, formatVersion } from "../stages/store/version.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { values: v } = parseArgs({

@@ -14,10 +14,10 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { Store } from "../stages/store.ts";
-import { parseShard } from "../stages/shard.ts";
+import { Store } from "../stages/store/store.ts";
+import { parseShard } from "../stages/store/shard.ts";
 import { type ProgressMode, setProgressMode } from "../stages/progress.ts";
-import { resolveClasses } from "../stages/classes.ts";
+import { resolveClasses } from "../stages/images/classes.ts";
 import { DEFAULT_IMAGENETTE } from "../eval/sanity.ts";
 import { QUICK_EPOCH_DIVISOR, runTable } from "../eval/tables/run_table.ts";
 import { TABLES } from "../eval/tables/tables.ts";

@@ -7,11 +7,11 @@
  * @module
  */
 import sharp from "sharp";
-import type { Store } from "./store.ts";
-import type { Codec } from "./codec.ts";
-import { writeImageFolder } from "./write_image_folder.ts";
+import type { Store } from "./store/store.ts";
+import type { Codec } from "../models/codecs/codec.ts";
+import { writeImageFolder } from "./images/write_image_folder.ts";
 import { createProgress } from "./progress.ts";
-import { ALL, type Shard } from "./shard.ts";
+import { ALL, type Shard } from "./store/shard.ts";
 
 /** Options of {@link decode}. */
 export interface DecodeOptions {

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import type { Store } from "./store.ts";
+import type { Store } from "./store/store.ts";
 import { discoverModes, type DiscoverModesOptions } from "./modes/mod.ts";
-import type { Shard } from "./shard.ts";
+import type { Shard } from "./store/shard.ts";
 import { createProgress } from "./progress.ts";
 
 /** Options of {@link discover}. */
@@ -46,7 +46,7 @@ export interface DiscoverReport {
  * @example
  * ```ts
  * import { discover } from "./discover.ts";
- * import { ALL } from "./shard.ts";
+ * import { ALL } from "./store/shard.ts";
  * await discover(store, { latents: "latents/imagenette-train", out: "modes/kmeans-ipc10",
  *   modes: { method: "kmeans", k: 10, seed: 0 }, shard: ALL, overwrite: false });
  * ```

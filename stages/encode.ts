@@ -6,12 +6,12 @@
  *
  * @module
  */
-import type { Store } from "./store.ts";
-import type { Codec } from "./codec.ts";
-import { listImageFolder } from "./image_folder.ts";
-import { loadImages, type ResizeMode } from "./load_images.ts";
-import { imagenetIndex, resolveClasses } from "./classes.ts";
-import { ALL, type Shard } from "./shard.ts";
+import type { Store } from "./store/store.ts";
+import type { Codec } from "../models/codecs/codec.ts";
+import { listImageFolder } from "./images/image_folder.ts";
+import { loadImages, type ResizeMode } from "./images/load_images.ts";
+import { imagenetIndex, resolveClasses } from "./images/classes.ts";
+import { ALL, type Shard } from "./store/shard.ts";
 import { createProgress } from "./progress.ts";
 
 /**

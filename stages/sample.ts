@@ -10,18 +10,18 @@
  *
  * @module
  */
-import type { Store } from "./store.ts";
-import type { Denoiser } from "./diffusion/denoiser.ts";
+import type { Store } from "./store/store.ts";
+import type { Denoiser } from "../models/diffusion/denoiser.ts";
 import { sampleBatch, type SampleRequest, type VarianceType } from "./diffusion/sampler.ts";
 import {
   DIT_TRAIN_STEPS,
   GaussianSchedule,
   linearBetas,
   spaceTimesteps,
-} from "./diffusion/schedule.ts";
-import type { ModeGuidance } from "./guidance.ts";
-import { Rng } from "./random.ts";
-import { ALL, type Shard } from "./shard.ts";
+} from "../models/diffusion/schedule.ts";
+import type { ModeGuidance } from "./diffusion/guidance.ts";
+import { Rng } from "../models/core/random.ts";
+import { ALL, type Shard } from "./store/shard.ts";
 import { createProgress } from "./progress.ts";
 
 /** Options of {@link sample}; every default is written out in {@link SAMPLE_DEFAULTS}. */

@@ -11,17 +11,17 @@
  *
  * @module
  */
-import type { Store } from "./store.ts";
-import type { Codec } from "./codec.ts";
+import type { Store } from "./store/store.ts";
+import type { Codec } from "../models/codecs/codec.ts";
 import { encode, ENCODE_DEFAULTS } from "./encode.ts";
-import { Rng } from "./random.ts";
+import { Rng } from "../models/core/random.ts";
 import { createProgress } from "./progress.ts";
-import { codeVersion, formatVersion } from "./version.ts";
-import { resolveClasses } from "./classes.ts";
-import { DiffusionTrainer } from "../models/diffusion_trainer.ts";
-import { CPU_UNET, type UNetConfig } from "../models/unet.ts";
-import { saveCpuModel } from "../models/cpu_model.ts";
-import { decodeSafetensors, encodeSafetensors, writeFileAtomic } from "../models/safetensors.ts";
+import { codeVersion, formatVersion } from "./store/version.ts";
+import { resolveClasses } from "./images/classes.ts";
+import { DiffusionTrainer } from "../models/train/diffusion_trainer.ts";
+import { CPU_UNET, type UNetConfig } from "../models/nets/unet/unet.ts";
+import { saveCpuModel } from "../models/nets/unet/cpu_model.ts";
+import { decodeSafetensors, encodeSafetensors, writeFileAtomic } from "../models/io/safetensors.ts";
 
 /** Options of {@link trainModel}. */
 export interface TrainModelOptions {

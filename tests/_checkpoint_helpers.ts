@@ -1,8 +1,8 @@
 // Helpers for tests/checkpoint_test.ts: fixture paths, expected values, a tiny zip
 // writer for crafting malformed checkpoints, and error-message assertions.
 import assert from "node:assert/strict";
-import { crc32, ZipReader } from "../models/_zip.ts";
-import { type Tensor, toFloat32 } from "../models/tensor.ts";
+import { crc32, ZipReader } from "../models/io/_zip.ts";
+import { type Tensor, toFloat32 } from "../models/core/tensor.ts";
 
 /** Fixtures written by tools/fixtures/make_checkpoint_fixtures.py. */
 export const DIR = new URL("./fixtures/checkpoints/", import.meta.url).pathname;

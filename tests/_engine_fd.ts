@@ -4,12 +4,12 @@
  * directional derivative `<dL/dx, v>` with a central difference of `L` along random `v`
  * (the sum is taken in float64 on the host, so only the op's own float32 rounding enters).
  */
-import { grad } from "../models/autodiff.ts";
-import { Graph, type Value } from "../models/graph.ts";
-import { mul } from "../models/ops/elementwise.ts";
-import { sum } from "../models/ops/reduce.ts";
-import { Session } from "../models/session.ts";
-import type { Tensor } from "../models/tensor.ts";
+import { grad } from "../models/graph/autodiff/autodiff.ts";
+import { Graph, type Value } from "../models/graph/graph.ts";
+import { mul } from "../models/graph/ops/elementwise.ts";
+import { sum } from "../models/graph/ops/reduce.ts";
+import { Session } from "../models/graph/session.ts";
+import type { Tensor } from "../models/core/tensor.ts";
 
 /** Small deterministic generator (mulberry32) for test data. */
 export function rng(seed: number): () => number {

@@ -6,12 +6,12 @@
  * - torchvision's ResNet-18 (BasicBlock [2, 2, 2, 2], BatchNorm, 3x3/2 MaxPool, strided
  *   convs, 1x1 downsample), with a configurable base width for small fixtures.
  */
-import type { Value } from "../models/graph.ts";
-import type { Layers } from "../models/nn.ts";
-import { relu } from "../models/ops/activation.ts";
-import { add } from "../models/ops/elementwise.ts";
-import { avgPool, globalAvgPool, maxPool } from "../models/ops/pool.ts";
-import { flatten } from "../models/ops/shape.ts";
+import type { Value } from "../models/graph/graph.ts";
+import type { Layers } from "../models/graph/nn.ts";
+import { relu } from "../models/graph/ops/activation.ts";
+import { add } from "../models/graph/ops/elementwise.ts";
+import { avgPool, globalAvgPool, maxPool } from "../models/graph/ops/pool.ts";
+import { flatten } from "../models/graph/ops/shape.ts";
 
 /** ConvNet-3 (width 128, instance norm, ReLU, average pooling in the papers). */
 export function convNet(classes: number, width = 128, depth = 3) {

@@ -1,6 +1,6 @@
 /** Sample requests replaying a sampler fixture's stored noise, modes and classes. */
-import type { Tensor } from "../models/tensor.ts";
-import { toFloat32 } from "../models/tensor.ts";
+import type { Tensor } from "../models/core/tensor.ts";
+import { toFloat32 } from "../models/core/tensor.ts";
 import type { SampleRequest } from "../stages/diffusion/sampler.ts";
 
 /**

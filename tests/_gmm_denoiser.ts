@@ -2,8 +2,8 @@
  * An exact denoiser for a class-conditional isotropic Gaussian mixture, standing in for DiT
  * in tests: E[x0 | x_t, y] in closed form, returned as an eps-prediction.
  */
-import type { Denoiser } from "../stages/diffusion/denoiser.ts";
-import type { GaussianSchedule } from "../stages/diffusion/schedule.ts";
+import type { Denoiser } from "../models/diffusion/denoiser.ts";
+import type { GaussianSchedule } from "../models/diffusion/schedule.ts";
 
 /** Mixture of one class: component weights, means [K][D] and a shared std. */
 export interface ClassMixture {

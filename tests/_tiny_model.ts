@@ -1,10 +1,10 @@
 /** A cpu-scale model file with random weights: a stand-in for the trained model in tests. */
-import { Graph } from "../models/graph.ts";
-import { Layers, ParamStore } from "../models/nn.ts";
-import { unet, type UNetConfig } from "../models/unet.ts";
-import { saveCpuModel } from "../models/cpu_model.ts";
-import type { Tensor } from "../models/tensor.ts";
-import { Rng } from "../stages/random.ts";
+import { Graph } from "../models/graph/graph.ts";
+import { Layers, ParamStore } from "../models/graph/nn.ts";
+import { unet, type UNetConfig } from "../models/nets/unet/unet.ts";
+import { saveCpuModel } from "../models/nets/unet/cpu_model.ts";
+import type { Tensor } from "../models/core/tensor.ts";
+import { Rng } from "../models/core/random.ts";
 
 export const TINY_UNET: UNetConfig = {
   inChannels: 32,

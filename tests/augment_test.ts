@@ -11,9 +11,9 @@ import {
   randomResizedCropParams,
   resizedCrop,
 } from "../eval/augment/random_resized_crop.ts";
-import { readSafetensors } from "../models/safetensors.ts";
-import { toFloat32 } from "../models/tensor.ts";
-import { Rng } from "../stages/random.ts";
+import { readSafetensors } from "../models/io/safetensors.ts";
+import { toFloat32 } from "../models/core/tensor.ts";
+import { Rng } from "../models/core/random.ts";
 
 const FIXTURES = new URL("./fixtures/eval/", import.meta.url).pathname;
 

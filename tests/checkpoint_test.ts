@@ -8,12 +8,12 @@ import {
   loadCheckpoint,
   sniffFormat,
   type TensorInfo,
-} from "../models/checkpoint.ts";
-import { readPytorchCheckpoint, stateDict } from "../models/pytorch_checkpoint.ts";
-import { ZipReader } from "../models/_zip.ts";
-import { PickleError, PyObject, unpickle } from "../models/_pickle.ts";
-import { storageLoader, type TensorRef, torchGlobals } from "../models/_torch_pickle.ts";
-import { type Tensor, toFloat32 } from "../models/tensor.ts";
+} from "../models/io/checkpoint.ts";
+import { readPytorchCheckpoint, stateDict } from "../models/io/pytorch_checkpoint.ts";
+import { ZipReader } from "../models/io/_zip.ts";
+import { PickleError, PyObject, unpickle } from "../models/io/_pickle.ts";
+import { storageLoader, type TensorRef, torchGlobals } from "../models/io/_torch_pickle.ts";
+import { type Tensor, toFloat32 } from "../models/core/tensor.ts";
 import {
   ascii,
   assertMatches,

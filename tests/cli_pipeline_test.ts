@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { main } from "../cli.ts";
-import { loadCpuModel } from "../models/cpu_model.ts";
+import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
 import { randomModel } from "./_tiny_model.ts";
-import { listImageFolder } from "../stages/image_folder.ts";
+import { listImageFolder } from "../stages/images/image_folder.ts";
 import { IMAGENETTE_224 } from "./_shared.ts";
 
 const HAVE_DATA = await Deno.stat(`${IMAGENETTE_224}/val`).then(() => true, () => false);

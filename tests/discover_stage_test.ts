@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { Store } from "../stages/store.ts";
+import { Store } from "../stages/store/store.ts";
 import { discover } from "../stages/discover.ts";
 import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
-import { ALL } from "../stages/shard.ts";
-import { Rng } from "../stages/random.ts";
-import { GaussianSchedule, linearBetas } from "../stages/diffusion/schedule.ts";
+import { ALL } from "../stages/store/shard.ts";
+import { Rng } from "../models/core/random.ts";
+import { GaussianSchedule, linearBetas } from "../models/diffusion/schedule.ts";
 import { gmmDenoiser } from "./_gmm_denoiser.ts";
 
 const DIM = 8;

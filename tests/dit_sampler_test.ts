@@ -5,15 +5,15 @@
 // Fixtures: tools/fixtures/make_dit_sampler_fixtures.py --dit <DiT checkout>.
 import { fixtureRequests } from "./_fixture_requests.ts";
 import assert from "node:assert/strict";
-import { DiT, ditConfig, ditDenoiser } from "../models/dit.ts";
-import { readSafetensors } from "../models/safetensors.ts";
-import { toFloat32 } from "../models/tensor.ts";
+import { DiT, ditConfig, ditDenoiser } from "../models/nets/dit/dit.ts";
+import { readSafetensors } from "../models/io/safetensors.ts";
+import { toFloat32 } from "../models/core/tensor.ts";
 import {
   sampleBatch,
   type SampleRequest,
   type SamplerOptions,
 } from "../stages/diffusion/sampler.ts";
-import { GaussianSchedule, linearBetas, spaceTimesteps } from "../stages/diffusion/schedule.ts";
+import { GaussianSchedule, linearBetas, spaceTimesteps } from "../models/diffusion/schedule.ts";
 
 const DIR = new URL("./fixtures/dit_sampler/", import.meta.url).pathname;
 const FX = await readSafetensors(`${DIR}loops.safetensors`);

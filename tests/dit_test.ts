@@ -3,8 +3,8 @@
 // safetensors) and its errors, external data, and training-graph gradients.
 // Fixtures: tools/fixtures/make_dit_fixtures.py --dit <DiT checkout>.
 import assert from "node:assert/strict";
-import { grad } from "../models/autodiff.ts";
-import { CheckpointError } from "../models/checkpoint.ts";
+import { grad } from "../models/graph/autodiff/autodiff.ts";
+import { CheckpointError } from "../models/io/checkpoint.ts";
 import {
   DiT,
   type DiTConfig,
@@ -14,12 +14,12 @@ import {
   forwardWithCfg,
   posEmbed2d,
   timestepFrequencies,
-} from "../models/dit.ts";
-import { mul, sub } from "../models/ops/elementwise.ts";
-import { mean } from "../models/ops/reduce.ts";
-import { readSafetensors, writeSafetensors } from "../models/safetensors.ts";
-import { Session } from "../models/session.ts";
-import { type Tensor, toFloat32 } from "../models/tensor.ts";
+} from "../models/nets/dit/dit.ts";
+import { mul, sub } from "../models/graph/ops/elementwise.ts";
+import { mean } from "../models/graph/ops/reduce.ts";
+import { readSafetensors, writeSafetensors } from "../models/io/safetensors.ts";
+import { Session } from "../models/graph/session.ts";
+import { type Tensor, toFloat32 } from "../models/core/tensor.ts";
 
 const DIR = new URL("./fixtures/dit/", import.meta.url).pathname;
 const TINY_PT = `${DIR}dit_tiny.pt`;

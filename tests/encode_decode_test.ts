@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { Store } from "../stages/store.ts";
+import { Store } from "../stages/store/store.ts";
 import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
 import { decode, DECODE_DEFAULTS } from "../stages/decode.ts";
-import type { Codec } from "../stages/codec.ts";
-import { listImageFolder } from "../stages/image_folder.ts";
-import { loadImages } from "../stages/load_images.ts";
+import type { Codec } from "../models/codecs/codec.ts";
+import { listImageFolder } from "../stages/images/image_folder.ts";
+import { loadImages } from "../stages/images/load_images.ts";
 import { IMAGENETTE_224 } from "./_shared.ts";
 
 const HAVE_DATA = await Deno.stat(`${IMAGENETTE_224}/val`).then(() => true, () => false);

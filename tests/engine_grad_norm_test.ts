@@ -4,14 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { checkGrad, input, randn, rng } from "./_engine_fd.ts";
-import { Graph } from "../models/graph.ts";
-import { groupNorm, instanceNorm, layerNorm } from "../models/ops/norm.ts";
-import { batchNorm } from "../models/ops/batchnorm.ts";
-import { dropout, fillDropoutMask } from "../models/ops/dropout.ts";
-import { crossEntropy, klDivSoftTargets, mixedCrossEntropy } from "../models/losses.ts";
-import { add, mul } from "../models/ops/elementwise.ts";
-import { Session } from "../models/session.ts";
-import type { Tensor } from "../models/tensor.ts";
+import { Graph } from "../models/graph/graph.ts";
+import { groupNorm, instanceNorm, layerNorm } from "../models/graph/ops/norm.ts";
+import { batchNorm } from "../models/graph/ops/batchnorm.ts";
+import { dropout, fillDropoutMask } from "../models/graph/ops/dropout.ts";
+import { crossEntropy, klDivSoftTargets, mixedCrossEntropy } from "../models/train/losses.ts";
+import { add, mul } from "../models/graph/ops/elementwise.ts";
+import { Session } from "../models/graph/session.ts";
+import type { Tensor } from "../models/core/tensor.ts";
 
 const t = (name: string, fn: () => Promise<unknown>) =>
   Deno.test(name, async () => void (await fn()));

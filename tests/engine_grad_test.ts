@@ -20,7 +20,7 @@ import {
   sqrt,
   sub,
   where,
-} from "../models/ops/elementwise.ts";
+} from "../models/graph/ops/elementwise.ts";
 import {
   gelu,
   leakyRelu,
@@ -30,10 +30,10 @@ import {
   silu,
   softmax,
   tanh,
-} from "../models/ops/activation.ts";
-import { mean, sum } from "../models/ops/reduce.ts";
-import { conv, convLowering, convTranspose, gemm, linear, matmul } from "../models/ops/conv.ts";
-import { avgPool, globalAvgPool, maxPool, upsampleNearest } from "../models/ops/pool.ts";
+} from "../models/graph/ops/activation.ts";
+import { mean, sum } from "../models/graph/ops/reduce.ts";
+import { conv, convLowering, convTranspose, gemm, linear, matmul } from "../models/graph/ops/conv.ts";
+import { avgPool, globalAvgPool, maxPool, upsampleNearest } from "../models/graph/ops/pool.ts";
 import {
   cat,
   expand,
@@ -46,7 +46,7 @@ import {
   split,
   squeeze,
   unsqueeze,
-} from "../models/ops/shape.ts";
+} from "../models/graph/ops/shape.ts";
 
 const t = (name: string, fn: () => Promise<unknown>) =>
   Deno.test(name, async () => void (await fn()));
@@ -311,7 +311,7 @@ t("gather (embedding rows, axis 1) gradient matches finite differences", () =>
   ));
 
 Deno.test("differentiableOps lists a rule for every primitive the issue names", async () => {
-  const { differentiableOps } = await import("../models/autodiff.ts");
+  const { differentiableOps } = await import("../models/graph/autodiff/autodiff.ts");
   const ops = new Set(differentiableOps());
   for (
     const op of [

@@ -5,13 +5,13 @@
  * rounding. Fixtures: tools/fixtures/make_engine_fixtures.py.
  */
 import assert from "node:assert/strict";
-import { readSafetensors } from "../models/safetensors.ts";
-import { type Tensor, toFloat32 } from "../models/tensor.ts";
-import { Trainer } from "../models/trainer.ts";
-import { Graph } from "../models/graph.ts";
-import { crossEntropy, klDivSoftTargets, mixedCrossEntropy } from "../models/losses.ts";
-import { grad } from "../models/autodiff.ts";
-import { Session } from "../models/session.ts";
+import { readSafetensors } from "../models/io/safetensors.ts";
+import { type Tensor, toFloat32 } from "../models/core/tensor.ts";
+import { Trainer } from "../models/train/trainer.ts";
+import { Graph } from "../models/graph/graph.ts";
+import { crossEntropy, klDivSoftTargets, mixedCrossEntropy } from "../models/train/losses.ts";
+import { grad } from "../models/graph/autodiff/autodiff.ts";
+import { Session } from "../models/graph/session.ts";
 import { convNet, resnet18 } from "./_engine_nets.ts";
 import { rng } from "./_engine_fd.ts";
 

@@ -4,13 +4,13 @@
  * requests fail clearly where the provider is missing, and outputs can be written in place.
  */
 import assert from "node:assert/strict";
-import { Graph } from "../models/graph.ts";
-import { relu } from "../models/ops/activation.ts";
-import { add, mul } from "../models/ops/elementwise.ts";
-import { linear } from "../models/ops/conv.ts";
-import { maxPool } from "../models/ops/pool.ts";
-import { Session } from "../models/session.ts";
-import type { Tensor } from "../models/tensor.ts";
+import { Graph } from "../models/graph/graph.ts";
+import { relu } from "../models/graph/ops/activation.ts";
+import { add, mul } from "../models/graph/ops/elementwise.ts";
+import { linear } from "../models/graph/ops/conv.ts";
+import { maxPool } from "../models/graph/ops/pool.ts";
+import { Session } from "../models/graph/session.ts";
+import type { Tensor } from "../models/core/tensor.ts";
 
 const f32 = (shape: number[], xs: number[]): Tensor => ({
   dtype: "F32",

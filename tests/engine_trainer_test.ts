@@ -4,14 +4,14 @@
  * mixed and soft-label losses train.
  */
 import assert from "node:assert/strict";
-import { Trainer } from "../models/trainer.ts";
-import { SGD } from "../models/optim.ts";
-import { GraphSGD } from "../models/graph_sgd.ts";
-import { relu } from "../models/ops/activation.ts";
-import { avgPool } from "../models/ops/pool.ts";
-import { flatten } from "../models/ops/shape.ts";
-import type { Layers } from "../models/nn.ts";
-import type { Value } from "../models/graph.ts";
+import { Trainer } from "../models/train/trainer.ts";
+import { SGD } from "../models/train/optim.ts";
+import { GraphSGD } from "../models/train/graph_sgd.ts";
+import { relu } from "../models/graph/ops/activation.ts";
+import { avgPool } from "../models/graph/ops/pool.ts";
+import { flatten } from "../models/graph/ops/shape.ts";
+import type { Layers } from "../models/graph/nn.ts";
+import type { Value } from "../models/graph/graph.ts";
 import { randn, rng } from "./_engine_fd.ts";
 
 function tinyNet(nn: Layers, x: Value): Value {

@@ -2,11 +2,11 @@ import { IMAGENETTE_224 } from "./_shared.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import sharp from "sharp";
-import { CLASS_PRESETS, imagenetIndex, resolveClasses } from "../stages/classes.ts";
-import { listImageFolder } from "../stages/image_folder.ts";
-import { loadImages } from "../stages/load_images.ts";
-import { writeImageFolder } from "../stages/write_image_folder.ts";
-import IMAGENET1K_WNIDS from "../stages/imagenet1k_wnids.json" with { type: "json" };
+import { CLASS_PRESETS, imagenetIndex, resolveClasses } from "../stages/images/classes.ts";
+import { listImageFolder } from "../stages/images/image_folder.ts";
+import { loadImages } from "../stages/images/load_images.ts";
+import { writeImageFolder } from "../stages/images/write_image_folder.ts";
+import IMAGENET1K_WNIDS from "../stages/images/imagenet1k_wnids.json" with { type: "json" };
 
 // Real data (SPEC.md section 6); tests that need it are skipped where it is absent.
 const DATA = IMAGENETTE_224;

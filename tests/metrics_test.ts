@@ -15,9 +15,9 @@ import { embedClass } from "../eval/metrics/embed_class.ts";
 import { type Points, points } from "../eval/metrics/points.ts";
 import { tsne } from "../eval/metrics/tsne.ts";
 import { umap } from "../eval/metrics/umap.ts";
-import { readSafetensors } from "../models/safetensors.ts";
-import { type Tensor, toFloat32 } from "../models/tensor.ts";
-import { Rng } from "../stages/random.ts";
+import { readSafetensors } from "../models/io/safetensors.ts";
+import { type Tensor, toFloat32 } from "../models/core/tensor.ts";
+import { Rng } from "../models/core/random.ts";
 
 const FIXTURE = new URL("./fixtures/eval/tsne.safetensors", import.meta.url).pathname;
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { sampleBatch, type SamplerOptions } from "../stages/diffusion/sampler.ts";
-import { GaussianSchedule, linearBetas, spaceTimesteps } from "../stages/diffusion/schedule.ts";
-import { Rng } from "../stages/random.ts";
+import { GaussianSchedule, linearBetas, spaceTimesteps } from "../models/diffusion/schedule.ts";
+import { Rng } from "../models/core/random.ts";
 import { type ClassMixture, gmmDenoiser } from "./_gmm_denoiser.ts";
 
 // One class whose mass sits mostly in one of five modes: unguided sampling keeps landing

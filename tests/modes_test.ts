@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { readSafetensors } from "../models/safetensors.ts";
-import { toFloat32 } from "../models/tensor.ts";
-import { Rng } from "../stages/random.ts";
+import { readSafetensors } from "../models/io/safetensors.ts";
+import { toFloat32 } from "../models/core/tensor.ts";
+import { Rng } from "../models/core/random.ts";
 import {
   closestRows,
   dbscan,

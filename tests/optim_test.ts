@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { AdamW, type Optimizer, type ParamMap, SGD } from "../models/optim.ts";
+import { AdamW, type Optimizer, type ParamMap, SGD } from "../models/train/optim.ts";
 import {
   cosineLr,
   halfCosineFactor,
   lambdaLr,
   multiStepLr,
   warmupLr,
-} from "../models/lr_schedule.ts";
-import { readSafetensors } from "../models/safetensors.ts";
-import { toFloat32 } from "../models/tensor.ts";
+} from "../models/train/lr_schedule.ts";
+import { readSafetensors } from "../models/io/safetensors.ts";
+import { toFloat32 } from "../models/core/tensor.ts";
 
 const DIR = new URL("./fixtures/optim/", import.meta.url).pathname;
 const NAMES = ["conv.weight", "conv.bias", "fc.weight"];

@@ -4,7 +4,7 @@ import { points } from "../eval/metrics/points.ts";
 import { DIVERSITY_LAYER, diversityPlot } from "../eval/plots/diversity_plot.ts";
 import { SWEEP_LAYERS, sweepPlot } from "../eval/plots/sweep_plot.ts";
 import { SCATTER_LAYERS, tsneScatter } from "../eval/plots/tsne_scatter.ts";
-import { Rng } from "../stages/random.ts";
+import { Rng } from "../models/core/random.ts";
 
 const PNG_MAGIC = [137, 80, 78, 71, 13, 10, 26, 10];
 

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { Graph } from "../models/graph.ts";
-import { Session } from "../models/session.ts";
-import { Trainer } from "../models/trainer.ts";
-import { adaptiveMaxPool2d, patchify } from "../eval/models/_layers.ts";
-import { Rng } from "../stages/random.ts";
+import { Graph } from "../models/graph/graph.ts";
+import { Session } from "../models/graph/session.ts";
+import { Trainer } from "../models/train/trainer.ts";
+import { adaptiveMaxPool2d, patchify } from "../eval/classifiers/_layers.ts";
+import { Rng } from "../models/core/random.ts";
 import { setProgressMode } from "../stages/progress.ts";
-import { Store } from "../stages/store.ts";
-import { writeImageFolder } from "../stages/write_image_folder.ts";
-import { hardLabelEval } from "../eval/hard_label.ts";
+import { Store } from "../stages/store/store.ts";
+import { writeImageFolder } from "../stages/images/write_image_folder.ts";
+import { hardLabelEval } from "../eval/protocols/hard_label.ts";
 import {
   cpuEpochs,
   evalEvery,
@@ -16,20 +16,20 @@ import {
   hardLabelProtocol,
   milestones,
   paperEpochs,
-} from "../eval/hard_label_protocol.ts";
-import { convNetDepthFor } from "../eval/models/convnet.ts";
-import { TORCHVISION_RESNET18_PARAMS } from "../eval/models/resnet.ts";
-import { netSizeFor } from "../eval/models/resnet_ap.ts";
-import { buildClassifier, CLASSIFIER_NAMES } from "../eval/models/zoo.ts";
-import { softLabelEval } from "../eval/soft_label.ts";
+} from "../eval/protocols/hard_label_protocol.ts";
+import { convNetDepthFor } from "../eval/classifiers/convnet.ts";
+import { TORCHVISION_RESNET18_PARAMS } from "../eval/classifiers/resnet.ts";
+import { netSizeFor } from "../eval/classifiers/resnet_ap.ts";
+import { buildClassifier, CLASSIFIER_NAMES } from "../eval/classifiers/zoo.ts";
+import { softLabelEval } from "../eval/protocols/soft_label.ts";
 import {
   decays,
   rdedBatchSize,
   softLabelEvalEpochs,
   softLabelLr,
   softLabelProtocol,
-} from "../eval/soft_label_protocol.ts";
-import { trainTeacher } from "../eval/teacher.ts";
+} from "../eval/protocols/soft_label_protocol.ts";
+import { trainTeacher } from "../eval/protocols/teacher.ts";
 
 setProgressMode("silent");
 

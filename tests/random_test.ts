@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Rng } from "../stages/random.ts";
+import { Rng } from "../models/core/random.ts";
 
 Deno.test("Rng.from() gives the same stream for the same seed and keys, another for other keys", () => {
   assert.deepEqual([...Rng.from(0, 3, 17).randn(8)], [...Rng.from(0, 3, 17).randn(8)]);

@@ -4,7 +4,7 @@
 // tables share artifacts.
 import assert from "node:assert/strict";
 import sharp from "sharp";
-import { Store } from "../stages/store.ts";
+import { Store } from "../stages/store/store.ts";
 import { setProgressMode } from "../stages/progress.ts";
 import { TABLES } from "../eval/tables/tables.ts";
 import { checkTable, parsePaperValue } from "../eval/tables/spec.ts";
@@ -12,7 +12,7 @@ import { planTable } from "../eval/tables/plan.ts";
 import type { PlanContext, Unit } from "../eval/tables/units.ts";
 import { reportName, runTable } from "../eval/tables/run_table.ts";
 import { loadScaleModels } from "../eval/tables/setup.ts";
-import { CLASS_PRESETS } from "../stages/classes.ts";
+import { CLASS_PRESETS } from "../stages/images/classes.ts";
 import {
   AKL_SMALL,
   CLASSES,

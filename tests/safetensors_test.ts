@@ -8,8 +8,8 @@ import {
   readSafetensorsHeader,
   SafetensorsError,
   writeSafetensors,
-} from "../models/safetensors.ts";
-import { castFloat, type Tensor, toFloat32 } from "../models/tensor.ts";
+} from "../models/io/safetensors.ts";
+import { castFloat, type Tensor, toFloat32 } from "../models/core/tensor.ts";
 
 const DIR = new URL("./fixtures/checkpoints/", import.meta.url).pathname;
 const EXPECTED = JSON.parse(await Deno.readTextFile(`${DIR}expected.json`)).numpy_written;

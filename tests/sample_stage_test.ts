@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { Store } from "../stages/store.ts";
+import { Store } from "../stages/store/store.ts";
 import { sample, SAMPLE_DEFAULTS, type SampleOptions } from "../stages/sample.ts";
-import { GaussianSchedule, linearBetas } from "../stages/diffusion/schedule.ts";
-import { Rng } from "../stages/random.ts";
+import { GaussianSchedule, linearBetas } from "../models/diffusion/schedule.ts";
+import { Rng } from "../models/core/random.ts";
 import { gmmDenoiser } from "./_gmm_denoiser.ts";
 
 const DIM = 16;

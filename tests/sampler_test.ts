@@ -1,15 +1,15 @@
 import { fixtureRequests } from "./_fixture_requests.ts";
 import assert from "node:assert/strict";
-import { readSafetensors } from "../models/safetensors.ts";
-import { toFloat32 } from "../models/tensor.ts";
-import type { Denoiser } from "../stages/diffusion/denoiser.ts";
+import { readSafetensors } from "../models/io/safetensors.ts";
+import { toFloat32 } from "../models/core/tensor.ts";
+import type { Denoiser } from "../models/diffusion/denoiser.ts";
 import {
   sampleBatch,
   type SampleRequest,
   type SamplerOptions,
 } from "../stages/diffusion/sampler.ts";
-import { GaussianSchedule, linearBetas, spaceTimesteps } from "../stages/diffusion/schedule.ts";
-import { guidanceActive } from "../stages/guidance.ts";
+import { GaussianSchedule, linearBetas, spaceTimesteps } from "../models/diffusion/schedule.ts";
+import { guidanceActive } from "../stages/diffusion/guidance.ts";
 
 const FIX = new URL("./fixtures/sampler/loops.safetensors", import.meta.url).pathname;
 const [B, C, H, W] = [3, 4, 8, 8];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { Store, StoreError } from "../stages/store.ts";
-import { readSafetensors, writeFileAtomic } from "../models/safetensors.ts";
-import type { Tensor } from "../models/tensor.ts";
+import { Store, StoreError } from "../stages/store/store.ts";
+import { readSafetensors, writeFileAtomic } from "../models/io/safetensors.ts";
+import type { Tensor } from "../models/core/tensor.ts";
 
 const OPTS = {
   kind: "latents",

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { Store } from "../stages/store.ts";
+import { Store } from "../stages/store/store.ts";
 import { TRAIN_MODEL_DEFAULTS, trainModel } from "../stages/train_model.ts";
-import { taef2Codec } from "../models/taesd.ts";
-import { loadCpuModel } from "../models/cpu_model.ts";
-import type { UNetConfig } from "../models/unet.ts";
+import { taef2Codec } from "../models/codecs/taesd.ts";
+import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
+import type { UNetConfig } from "../models/nets/unet/unet.ts";
 import { IMAGENETTE_224, TAEF2_DIR } from "./_shared.ts";
 
 const HAVE_DATA = await Deno.stat(`${IMAGENETTE_224}/val`).then(() => true, () => false);

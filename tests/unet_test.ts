@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { readSafetensors } from "../models/safetensors.ts";
-import { type Tensor, toFloat32 } from "../models/tensor.ts";
-import { Graph } from "../models/graph.ts";
-import { Layers, ParamStore } from "../models/nn.ts";
-import { grad } from "../models/autodiff.ts";
-import { Session } from "../models/session.ts";
-import { mean } from "../models/ops/reduce.ts";
-import { mul, sub } from "../models/ops/elementwise.ts";
-import { timestepFeatures, unet, type UNetConfig } from "../models/unet.ts";
-import { unetDenoiser } from "../models/unet_denoiser.ts";
-import { DiffusionTrainer } from "../models/diffusion_trainer.ts";
+import { readSafetensors } from "../models/io/safetensors.ts";
+import { type Tensor, toFloat32 } from "../models/core/tensor.ts";
+import { Graph } from "../models/graph/graph.ts";
+import { Layers, ParamStore } from "../models/graph/nn.ts";
+import { grad } from "../models/graph/autodiff/autodiff.ts";
+import { Session } from "../models/graph/session.ts";
+import { mean } from "../models/graph/ops/reduce.ts";
+import { mul, sub } from "../models/graph/ops/elementwise.ts";
+import { timestepFeatures, unet, type UNetConfig } from "../models/nets/unet/unet.ts";
+import { unetDenoiser } from "../models/nets/unet/denoiser.ts";
+import { DiffusionTrainer } from "../models/train/diffusion_trainer.ts";
 
 const CFG: UNetConfig = {
   inChannels: 4,

@@ -13,20 +13,20 @@
  * (25.77 dB over 640 images, 64 per class; SPEC.md's 26.1 dB was measured on another set).
  */
 import assert from "node:assert/strict";
-import { StateDict } from "../models/weights.ts";
+import { StateDict } from "../models/graph/weights.ts";
 import {
   autoencoderKlDecoder,
   autoencoderKlEncoder,
   SD_VAE_SCALE,
-} from "../models/autoencoder_kl.ts";
-import { Graph } from "../models/graph.ts";
-import { readSafetensors, writeSafetensors } from "../models/safetensors.ts";
-import { autoencoderKlConfigFromJson, sdVaeCodec } from "../models/sd_vae_codec.ts";
-import { Session } from "../models/session.ts";
-import type { Tensor } from "../models/tensor.ts";
-import { TAEF2_CONFIG, taef2Codec, taesdDecoder, taesdEncoder } from "../models/taesd.ts";
-import { listImageFolder } from "../stages/image_folder.ts";
-import { loadImages } from "../stages/load_images.ts";
+} from "../models/codecs/autoencoder_kl.ts";
+import { Graph } from "../models/graph/graph.ts";
+import { readSafetensors, writeSafetensors } from "../models/io/safetensors.ts";
+import { autoencoderKlConfigFromJson, sdVaeCodec } from "../models/codecs/sd_vae_codec.ts";
+import { Session } from "../models/graph/session.ts";
+import type { Tensor } from "../models/core/tensor.ts";
+import { TAEF2_CONFIG, taef2Codec, taesdDecoder, taesdEncoder } from "../models/codecs/taesd.ts";
+import { listImageFolder } from "../stages/images/image_folder.ts";
+import { loadImages } from "../stages/images/load_images.ts";
 import { IMAGENETTE_224, TAEF2_DIR } from "./_shared.ts";
 
 const FIX = new URL("./fixtures/vae/", import.meta.url).pathname;

@@ -19,24 +19,24 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { Store } from "../stages/store.ts";
+import { Store } from "../stages/store/store.ts";
 import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
 import { discover } from "../stages/discover.ts";
 import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
 import { decode, DECODE_DEFAULTS } from "../stages/decode.ts";
-import { ALL } from "../stages/shard.ts";
+import { ALL } from "../stages/store/shard.ts";
 import { setProgressMode } from "../stages/progress.ts";
-import { codeVersion, formatVersion } from "../stages/version.ts";
-import { loadCpuModel } from "../models/cpu_model.ts";
-import { taef2Codec } from "../models/taesd.ts";
-import { unetDenoiser } from "../models/unet_denoiser.ts";
-import { Trainer } from "../models/trainer.ts";
-import { trainTeacher } from "../eval/teacher.ts";
-import { buildClassifier } from "../eval/models/zoo.ts";
-import { loadImageSet } from "../eval/_image_data.ts";
-import { argmaxRows, predictLogits } from "../eval/_evaluate.ts";
+import { codeVersion, formatVersion } from "../stages/store/version.ts";
+import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
+import { taef2Codec } from "../models/codecs/taesd.ts";
+import { unetDenoiser } from "../models/nets/unet/denoiser.ts";
+import { Trainer } from "../models/train/trainer.ts";
+import { trainTeacher } from "../eval/protocols/teacher.ts";
+import { buildClassifier } from "../eval/classifiers/zoo.ts";
+import { loadImageSet } from "../eval/protocols/_image_data.ts";
+import { argmaxRows, predictLogits } from "../eval/protocols/_evaluate.ts";
 import { hashFile } from "../eval/tables/setup.ts";
-import { sha256Hex } from "../stages/_hash.ts";
+import { sha256Hex } from "../models/core/hash.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { values: v } = parseArgs({

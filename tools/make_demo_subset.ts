@@ -6,8 +6,8 @@
  * Usage: deno run -A tools/make_demo_subset.ts ../shared/data/imagenette2-224 data/imagenette-64
  */
 import sharp from "sharp";
-import { listImageFolder } from "../stages/image_folder.ts";
-import { loadImages } from "../stages/load_images.ts";
+import { listImageFolder } from "../stages/images/image_folder.ts";
+import { loadImages } from "../stages/images/load_images.ts";
 
 const [src, dst] = Deno.args;
 if (!src || !dst) throw new Error("usage: make_demo_subset.ts SRC_IMAGENETTE DST");

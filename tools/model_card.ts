@@ -7,7 +7,7 @@
  *        [--judge .store/judge/judge/report/results.md (written by `deno task judge:model`)]
  */
 import { parseArgs } from "node:util";
-import { loadCpuModel } from "../models/cpu_model.ts";
+import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
 
 const { values: v } = parseArgs({
   args: Deno.args,

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Rng } from "../../stages/random.ts";
+import type { Rng } from "../../models/core/random.ts";
 import { type ImageBatch, imageBatch } from "./image_batch.ts";
 
 /** One jitter operation: `img' = factor * img + (1 - factor) * target`. */
@@ -90,7 +90,7 @@ export function applyColorJitter(
  *
  * @example
  * ```ts
- * import { Rng } from "../../stages/random.ts";
+ * import { Rng } from "../../models/core/random.ts";
  * import { COLOR_JITTER_DEFAULTS, colorJitterSteps } from "./color_jitter.ts";
  * const steps = colorJitterSteps(Rng.from(0), COLOR_JITTER_DEFAULTS); // 3 steps, factors in [0.6, 1.4]
  * ```
@@ -115,7 +115,7 @@ export function colorJitterSteps(rng: Rng, options: ColorJitterOptions): JitterS
  *
  * @example
  * ```ts
- * import { Rng } from "../../stages/random.ts";
+ * import { Rng } from "../../models/core/random.ts";
  * import { COLOR_JITTER_DEFAULTS, colorJitter } from "./color_jitter.ts";
  * import { imageBatch } from "./image_batch.ts";
  * const y = colorJitter(imageBatch([4, 3, 8, 8]), Rng.from(0), COLOR_JITTER_DEFAULTS);

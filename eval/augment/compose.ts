@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { Rng } from "../../stages/random.ts";
+import type { Rng } from "../../models/core/random.ts";
 import { COLOR_JITTER_DEFAULTS, colorJitter, type ColorJitterOptions } from "./color_jitter.ts";
 import { cutmix, CUTMIX_DEFAULTS, type CutMixResult } from "./cutmix.ts";
 import { FLIP_P, randomHorizontalFlip } from "./flip.ts";
@@ -75,7 +75,7 @@ export type TrainAugment = (images: ImageBatch, labels: Int32Array, rng: Rng) =>
  *
  * @example
  * ```ts
- * import { Rng } from "../../stages/random.ts";
+ * import { Rng } from "../../models/core/random.ts";
  * import { composeTrainAugment } from "./compose.ts";
  * import { imageBatch } from "./image_batch.ts";
  * const augment = composeTrainAugment({ size: 64 });

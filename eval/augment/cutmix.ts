@@ -18,7 +18,7 @@
  *
  * @module
  */
-import type { Rng } from "../../stages/random.ts";
+import type { Rng } from "../../models/core/random.ts";
 import { type ImageBatch, imageBatch } from "./image_batch.ts";
 
 /** CutMix settings of the hard-label protocol: beta 1.0, prob 1.0 (SPEC section 4). */
@@ -78,7 +78,7 @@ export interface CutMixSoftResult {
  *
  * @example
  * ```ts
- * import { Rng } from "../../stages/random.ts";
+ * import { Rng } from "../../models/core/random.ts";
  * import { randBbox } from "./cutmix.ts";
  * const box = randBbox(64, 64, 0.75, Rng.from(0)); // at most 32 x 32 pixels
  * ```
@@ -149,7 +149,7 @@ export function pasteBox(
  *
  * @example
  * ```ts
- * import { Rng } from "../../stages/random.ts";
+ * import { Rng } from "../../models/core/random.ts";
  * import { cutmix } from "./cutmix.ts";
  * import { imageBatch } from "./image_batch.ts";
  * const r = cutmix(imageBatch([4, 3, 8, 8]), new Int32Array([0, 1, 2, 3]), Rng.from(0));
@@ -200,7 +200,7 @@ export function cutmix(
  *
  * @example
  * ```ts
- * import { Rng } from "../../stages/random.ts";
+ * import { Rng } from "../../models/core/random.ts";
  * import { cutmixSoft } from "./cutmix.ts";
  * import { imageBatch } from "./image_batch.ts";
  * const { images, perm } = cutmixSoft(imageBatch([4, 3, 8, 8]), Rng.from(0));

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Rng } from "../../stages/random.ts";
+import type { Rng } from "../../models/core/random.ts";
 import { type ImageBatch, imageBatch } from "./image_batch.ts";
 
 /** Flip probability of the evaluation protocols (torchvision default, SPEC section 4). */
@@ -49,7 +49,7 @@ export function hflip(images: ImageBatch): ImageBatch {
  *
  * @example
  * ```ts
- * import { Rng } from "../../stages/random.ts";
+ * import { Rng } from "../../models/core/random.ts";
  * import { randomHorizontalFlip } from "./flip.ts";
  * import { imageBatch } from "./image_batch.ts";
  * const { images, flipped } = randomHorizontalFlip(imageBatch([8, 3, 4, 4]), Rng.from(0));

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Rng } from "../../stages/random.ts";
+import type { Rng } from "../../models/core/random.ts";
 import { type ImageBatch, imageBatch } from "./image_batch.ts";
 
 /** ImageNet RGB PCA eigenvalues (IDC data.py, from fb.resnet.torch). */
@@ -49,7 +49,7 @@ export function lightingOffsets(
  *
  * @example
  * ```ts
- * import { Rng } from "../../stages/random.ts";
+ * import { Rng } from "../../models/core/random.ts";
  * import { imageBatch } from "./image_batch.ts";
  * import { lighting } from "./lighting.ts";
  * const y = lighting(imageBatch([4, 3, 8, 8]), Rng.from(0)); // alphastd 0.1

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import type { Rng } from "../../stages/random.ts";
+import type { Rng } from "../../models/core/random.ts";
 import { cropResizeBilinear } from "./_bilinear.ts";
 import { roundHalfEven } from "./_round.ts";
 import { type ImageBatch, imageBatch } from "./image_batch.ts";
@@ -54,7 +54,7 @@ const MAX_ATTEMPTS = 10;
  *
  * @example
  * ```ts
- * import { Rng } from "../../stages/random.ts";
+ * import { Rng } from "../../models/core/random.ts";
  * import { randomResizedCropParams } from "./random_resized_crop.ts";
  * const box = randomResizedCropParams(64, 64, Rng.from(0), { scale: [0.5, 1] });
  * // box.width * box.height is about 50%..100% of 64 * 64
@@ -128,7 +128,7 @@ export function resizedCrop(
  *
  * @example
  * ```ts
- * import { Rng } from "../../stages/random.ts";
+ * import { Rng } from "../../models/core/random.ts";
  * import { imageBatch } from "./image_batch.ts";
  * import { randomResizedCrop } from "./random_resized_crop.ts";
  * const y = randomResizedCrop(imageBatch([4, 3, 64, 64]), 64, Rng.from(0), { scale: [0.5, 1] });

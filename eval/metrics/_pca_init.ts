@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { Rng } from "../../stages/random.ts";
+import type { Rng } from "../../models/core/random.ts";
 
 /** Std of the first embedding column after rescaling (sklearn _t_sne.py). */
 export const PCA_INIT_STD = 1e-4;

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { Rng } from "../../stages/random.ts";
+import { Rng } from "../../models/core/random.ts";
 import {
   centeredGram,
   jointProbabilitiesFull,

@@ -6,7 +6,7 @@
  * @module
  */
 import { UMAP } from "umap-js";
-import { Rng } from "../../stages/random.ts";
+import { Rng } from "../../models/core/random.ts";
 import type { Points } from "./points.ts";
 
 /** umap-learn defaults (n_neighbors 15, min_dist 0.1) and the t-SNE seed of SPEC 5. */

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { CLASS_PRESETS } from "../../stages/classes.ts";
-import IMAGENET1K_WNIDS from "../../stages/imagenet1k_wnids.json" with { type: "json" };
+import { CLASS_PRESETS } from "../../stages/images/classes.ts";
+import IMAGENET1K_WNIDS from "../../stages/images/imagenet1k_wnids.json" with { type: "json" };
 // HobbitLong/CMC@bc687a2 imagenet100.txt, the list IDC's class100.txt copies (SPEC section 6).
 import IMAGENET100_WNIDS from "./imagenet100_wnids.json" with { type: "json" };
 

@@ -6,18 +6,18 @@
  *
  * @module
  */
-import type { Store } from "../../stages/store.ts";
-import { artifactKey } from "../../stages/store.ts";
+import type { Store } from "../../stages/store/store.ts";
+import { artifactKey } from "../../stages/store/store.ts";
 import { encode, ENCODE_DEFAULTS } from "../../stages/encode.ts";
 import { discover } from "../../stages/discover.ts";
 import { sample, SAMPLE_DEFAULTS } from "../../stages/sample.ts";
 import { decode, DECODE_DEFAULTS } from "../../stages/decode.ts";
-import type { Shard } from "../../stages/shard.ts";
-import { hardLabelEval } from "../hard_label.ts";
-import { softLabelEval } from "../soft_label.ts";
-import { trainTeacher } from "../teacher.ts";
+import type { Shard } from "../../stages/store/shard.ts";
+import { hardLabelEval } from "../protocols/hard_label.ts";
+import { softLabelEval } from "../protocols/soft_label.ts";
+import { trainTeacher } from "../protocols/teacher.ts";
 import { measure } from "../measure.ts";
-import type { Scale } from "../hard_label_protocol.ts";
+import type { Scale } from "../protocols/hard_label_protocol.ts";
 import { selectReal } from "./select_real.ts";
 import type { ScaleModels } from "./setup.ts";
 import type { Unit } from "./units.ts";

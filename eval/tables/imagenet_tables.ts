@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { CROSS_ARCH_MODELS } from "../models/zoo.ts";
+import { CROSS_ARCH_MODELS } from "../classifiers/zoo.ts";
 import type { ColumnDef, Recipe, RowDef, TableDef } from "./spec.ts";
 import { MGD3_GUIDANCE } from "./spec.ts";
 import type { DatasetId } from "./datasets.ts";

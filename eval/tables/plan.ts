@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { imagenetIndex } from "../../stages/classes.ts";
-import { CLASSIFIER_NAMES } from "../models/zoo.ts";
+import { imagenetIndex } from "../../stages/images/classes.ts";
+import { CLASSIFIER_NAMES } from "../classifiers/zoo.ts";
 import { cellRecipe, type SampleRecipe, type TableDef } from "./spec.ts";
 import { type DatasetId, DATASETS } from "./datasets.ts";
 import type { CellPlan, Plan, PlanContext, Unit } from "./units.ts";

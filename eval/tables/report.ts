@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { Store } from "../../stages/store.ts";
-import { meanStd } from "../_results.ts";
+import type { Store } from "../../stages/store/store.ts";
+import { meanStd } from "../protocols/results.ts";
 import { sweepPlot, type SweepPoint } from "../plots/sweep_plot.ts";
 import { comparisonPlot } from "./comparison_plot.ts";
 import { evalTop1 } from "./execute.ts";

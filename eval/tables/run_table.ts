@@ -11,12 +11,12 @@
  *
  * @module
  */
-import type { Store } from "../../stages/store.ts";
-import { canonicalJson, sha256Hex } from "../../stages/_hash.ts";
-import { ALL, type Shard } from "../../stages/shard.ts";
-import { cpuEpochs, IMAGE_SIZE, paperEpochs, type Scale } from "../hard_label_protocol.ts";
-import { softLabelProtocol } from "../soft_label_protocol.ts";
-import { TEACHER_RECIPE } from "../teacher.ts";
+import type { Store } from "../../stages/store/store.ts";
+import { canonicalJson, sha256Hex } from "../../models/core/hash.ts";
+import { ALL, type Shard } from "../../stages/store/shard.ts";
+import { cpuEpochs, IMAGE_SIZE, paperEpochs, type Scale } from "../protocols/hard_label_protocol.ts";
+import { softLabelProtocol } from "../protocols/soft_label_protocol.ts";
+import { TEACHER_RECIPE } from "../protocols/teacher.ts";
 import { checkTable, RESNETAP_CPU_STAND_IN, type TableDef } from "./spec.ts";
 import { type DataPaths, type DataResolution, type DatasetId, resolveData } from "./datasets.ts";
 import { loadScaleModels, missingModelFlags, type ModelSource, type ScaleModels } from "./setup.ts";
@@ -117,7 +117,7 @@ export interface RunTableReport {
  *
  * @example
  * ```ts
- * import { Store } from "../../stages/store.ts";
+ * import { Store } from "../../stages/store/store.ts";
  * import { runTable } from "./run_table.ts";
  * import { TABLES } from "./tables.ts";
  * const r = await runTable(await Store.open(".store/reproduce-cpu"), TABLES.table7, {

@@ -9,10 +9,10 @@
  *
  * @module
  */
-import type { Store } from "../../stages/store.ts";
-import { loadImages } from "../../stages/load_images.ts";
-import { writeImageFolder } from "../../stages/write_image_folder.ts";
-import { ALL, type Shard } from "../../stages/shard.ts";
+import type { Store } from "../../stages/store/store.ts";
+import { loadImages } from "../../stages/images/load_images.ts";
+import { writeImageFolder } from "../../stages/images/write_image_folder.ts";
+import { ALL, type Shard } from "../../stages/store/shard.ts";
 
 /**
  * Options of {@link selectReal}.
@@ -60,7 +60,7 @@ export interface SelectRealReport {
  *
  * @example
  * ```ts
- * import { Store } from "../../stages/store.ts";
+ * import { Store } from "../../stages/store/store.ts";
  * import { selectReal } from "./select_real.ts";
  * const store = await Store.open(".store");
  * const r = await selectReal(store, {

@@ -14,16 +14,16 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { loadCpuModel } from "../../models/cpu_model.ts";
-import { taef2Codec } from "../../models/taesd.ts";
-import { unetDenoiser } from "../../models/unet_denoiser.ts";
-import { sdVaeCodec } from "../../models/sd_vae_codec.ts";
-import { DiT, ditConfig, type DiTDenoiser, ditDenoiser } from "../../models/dit.ts";
-import type { ModelCodec } from "../../models/_batch_sessions.ts";
-import type { Denoiser } from "../../stages/diffusion/denoiser.ts";
+import { loadCpuModel } from "../../models/nets/unet/cpu_model.ts";
+import { taef2Codec } from "../../models/codecs/taesd.ts";
+import { unetDenoiser } from "../../models/nets/unet/denoiser.ts";
+import { sdVaeCodec } from "../../models/codecs/sd_vae_codec.ts";
+import { DiT, ditConfig, type DiTDenoiser, ditDenoiser } from "../../models/nets/dit/dit.ts";
+import type { ModelCodec } from "../../models/graph/batch_sessions.ts";
+import type { Denoiser } from "../../models/diffusion/denoiser.ts";
 import type { ClassIds } from "../../stages/encode.ts";
 import type { VarianceType } from "../../stages/diffusion/sampler.ts";
-import type { Scale } from "../hard_label_protocol.ts";
+import type { Scale } from "../protocols/hard_label_protocol.ts";
 
 const SHIPPED_TAEF2 = new URL("../../weights/taef2", import.meta.url).pathname;
 const IMAGENET_CLASSES = 1000; // DiT-XL/2 conditions on ImageNet-1K class indices

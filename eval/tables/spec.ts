@@ -10,7 +10,7 @@
  * @module
  */
 import type { ModeMethod } from "../../stages/modes/discover_modes.ts";
-import type { ModeGuidance } from "../../stages/guidance.ts";
+import type { ModeGuidance } from "../../stages/diffusion/guidance.ts";
 import type { DatasetId } from "./datasets.ts";
 
 /**

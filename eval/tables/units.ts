@@ -5,7 +5,7 @@
  * @module
  */
 import type { DiscoverModesOptions } from "../../stages/modes/discover_modes.ts";
-import type { Scale } from "../hard_label_protocol.ts";
+import type { Scale } from "../protocols/hard_label_protocol.ts";
 import type { SampleRecipe } from "./spec.ts";
 import type { DataResolution, DatasetId } from "./datasets.ts";
 

@@ -10,9 +10,9 @@
  *
  * @module
  */
-import { combineCfg, type Denoiser, predictX0Eps } from "./denoiser.ts";
-import type { GaussianSchedule } from "./schedule.ts";
-import { guidanceActive, modeDirection, type ModeGuidance } from "../guidance.ts";
+import { combineCfg, type Denoiser, predictX0Eps } from "../../models/diffusion/denoiser.ts";
+import type { GaussianSchedule } from "../../models/diffusion/schedule.ts";
+import { guidanceActive, modeDirection, type ModeGuidance } from "./guidance.ts";
 
 /** How the variance of a DDPM step is chosen. */
 export type VarianceType = "learned_range" | "fixed_small" | "fixed_large";

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { Rng } from "../random.ts";
+import type { Rng } from "../../models/core/random.ts";
 import { clusterMeans } from "./_dist.ts";
 import { kmeans } from "./kmeans.ts";
 

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Rng } from "../random.ts";
+import type { Rng } from "../../models/core/random.ts";
 import { sqDistRows } from "./_dist.ts";
 import { HamerlyAssigner } from "./_hamerly.ts";
 

@@ -11,7 +11,7 @@
  * @module
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
-import type { Rng } from "../random.ts";
+import type { Rng } from "../../models/core/random.ts";
 import { dotsRows } from "./_dist.ts";
 
 /** Options of {@link topEigenpairs}. */

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { Rng } from "../random.ts";
+import { Rng } from "../../models/core/random.ts";
 import { closestRows } from "./closest.ts";
 import { dbscan, type DbscanOptions } from "./dbscan.ts";
 import { gaussianMixture, type GaussianMixtureOptions } from "./gmm.ts";

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Rng } from "../random.ts";
+import { Rng } from "../../models/core/random.ts";
 import { dotsRows } from "./_dist.ts";
 import { kmeans } from "./kmeans.ts";
 import { checkData, checkInt, checkK, checkPositive } from "./_validate.ts";

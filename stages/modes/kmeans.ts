@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { Rng } from "../random.ts";
+import { Rng } from "../../models/core/random.ts";
 import { colMean, rowSqNorms } from "./_dist.ts";
 import { kmeansPlusPlus, lloyd, type LloydResult } from "./_kmeans_core.ts";
 import { checkData, checkInt, checkK, checkPositive } from "./_validate.ts";

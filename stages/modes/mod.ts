@@ -18,4 +18,4 @@ export * from "./dbscan.ts";
 export * from "./spectral.ts";
 export * from "./closest.ts";
 export * from "./herding.ts";
-export type { Rng } from "../random.ts";
+export type { Rng } from "../../models/core/random.ts";

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { Rng } from "../random.ts";
+import { Rng } from "../../models/core/random.ts";
 import { pairwiseSqDist } from "./_dist.ts";
 import { topEigenpairs } from "./_sym_eigs.ts";
 import { kmeans } from "./kmeans.ts";

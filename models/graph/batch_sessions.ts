@@ -1,0 +1,163 @@
+/**
+ * onnxruntime sessions of one fixed-shape model family, built lazily and cached by batch size
+ * (the graph builder uses static shapes), as codecs need them: `run(x, n)` feeds `n` items;
+ * and a codec made of an encoder's and a decoder's sessions.
+ *
+ * @module
+ */
+import type { Codec } from "../codecs/codec.ts";
+import type { ModelBytes } from "./graph.ts";
+import { Session, type SessionOptions } from "./session.ts";
+
+/**
+ * A {@link Codec} holding onnxruntime sessions (one per batch size used), to be released.
+ *
+ * @example
+ * ```ts
+ * import type { ModelCodec } from "./batch_sessions.ts";
+ * const done = (codec: ModelCodec) => codec.release();
+ * ```
+ */
+export interface ModelCodec extends Codec {
+  /** Frees the onnxruntime sessions. */
+  release(): Promise<void>;
+}
+
+/**
+ * A cache of sessions keyed by batch size; at most `maxSessions` are kept (least recently
+ * used dropped first).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "./graph.ts";
+ * import { relu } from "./ops/activation.ts";
+ * import { BatchSessions } from "./batch_sessions.ts";
+ * const sessions = new BatchSessions((n) => {
+ *   const g = new Graph();
+ *   g.output(relu(g.input("x", [n, 4])), "y");
+ *   return g.toModel({ paramsAs: "initializers" });
+ * }, [4], "x", "y", { intraOpThreads: 2 });
+ * const y = await sessions.run(new Float32Array(8), 2); // Float32Array(8)
+ * ```
+ */
+export class BatchSessions {
+  readonly #sessions = new Map<number, Promise<Session>>();
+
+  /**
+   * `build(n)` makes the model for batch n with input `input` of shape [n, ...itemShape]
+   * and output `output`.
+   */
+  constructor(
+    readonly build: (n: number) => ModelBytes,
+    readonly itemShape: readonly number[],
+    readonly input: string,
+    readonly output: string,
+    readonly options: SessionOptions = {},
+    readonly maxSessions = 4,
+  ) {}
+
+  /** The session for batch size `n` (built on first use). */
+  session(n: number): Promise<Session> {
+    let s = this.#sessions.get(n);
+    if (s) {
+      this.#sessions.delete(n); // re-insert: most recently used last
+    } else {
+      s = Session.create(this.build(n), this.options);
+      s.catch(() => this.#sessions.delete(n));
+    }
+    this.#sessions.set(n, s);
+    while (this.#sessions.size > this.maxSessions) {
+      const [oldest, old] = this.#sessions.entries().next().value!;
+      this.#sessions.delete(oldest);
+      old.then((o) => o.release(), () => {});
+    }
+    return s;
+  }
+
+  /** Runs `n` items of `x` ([n, ...itemShape], row-major) and returns the output values. */
+  async run(x: Float32Array, n: number): Promise<Float32Array> {
+    const per = this.itemShape.reduce((a, b) => a * b, 1);
+    if (!Number.isInteger(n) || n < 1 || x.length !== n * per) {
+      throw new RangeError(
+        `Expected ${n} items of [${this.itemShape}] (${n * per} values), got ${x.length} values`,
+      );
+    }
+    const s = await this.session(n);
+    const out = await s.run({
+      [this.input]: { dtype: "F32", shape: [n, ...this.itemShape], data: x },
+    });
+    return out[this.output].data as Float32Array;
+  }
+
+  /** Releases every cached session. */
+  async release(): Promise<void> {
+    const all = [...this.#sessions.values()];
+    this.#sessions.clear();
+    for (const s of all) await (await s).release();
+  }
+}
+
+/**
+ * A {@link ModelCodec} from an encoder and a decoder builder (`images` [n, C, S, S] ->
+ * `latents` [n, ...latentShape] and back), their sessions built per batch size with graph
+ * optimisation "all", `threads` intra-op threads when given, then `session` on top.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "./graph.ts";
+ * import { mul } from "./ops/elementwise.ts";
+ * import { batchCodec } from "./batch_sessions.ts";
+ * const scaleBy = (k: number, from: string, to: string, shape: number[]) => (n: number) => {
+ *   const g = new Graph();
+ *   g.output(mul(g.input(from, [n, ...shape]), k), to);
+ *   return g.toModel({ paramsAs: "initializers" });
+ * };
+ * const codec = batchCodec({
+ *   id: "half",
+ *   imageSize: 2,
+ *   imageChannels: 3,
+ *   latentShape: [3, 2, 2],
+ *   encoder: scaleBy(0.5, "images", "latents", [3, 2, 2]),
+ *   decoder: scaleBy(2, "latents", "images", [3, 2, 2]),
+ *   threads: 1,
+ * });
+ * const z = await codec.encode(new Float32Array(12).fill(1), 1); // 0.5 everywhere
+ * await codec.release();
+ * ```
+ */
+export function batchCodec(o: {
+  id: string;
+  imageSize: number;
+  imageChannels: number;
+  latentShape: [number, number, number];
+  encoder: (n: number) => ModelBytes;
+  decoder: (n: number) => ModelBytes;
+  threads?: number;
+  session?: SessionOptions;
+}): ModelCodec {
+  const S = o.imageSize;
+  const options: SessionOptions = {
+    graphOptimizationLevel: "all",
+    ...(o.threads ? { intraOpThreads: o.threads } : {}),
+    ...o.session,
+  };
+  const encoders = new BatchSessions(
+    o.encoder,
+    [o.imageChannels, S, S],
+    "images",
+    "latents",
+    options,
+  );
+  const decoders = new BatchSessions(o.decoder, o.latentShape, "latents", "images", options);
+  return {
+    id: o.id,
+    imageSize: S,
+    latentShape: o.latentShape,
+    encode: (images, n) => encoders.run(images, n),
+    decode: (latents, n) => decoders.run(latents, n),
+    release: async () => {
+      await encoders.release();
+      await decoders.release();
+    },
+  };
+}
