@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Command, helpText, parseCommand, UsageError } from "./cli/_command.ts";
+import { type Command, helpText, parseCommand, UsageError } from "./cli/command.ts";
 import { discoverCommand } from "./cli/discover.ts";
 import { evalCommand, metricsCommand } from "./cli/evaluate.ts";
 import { inspectCommand } from "./cli/inspect.ts";

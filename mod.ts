@@ -71,7 +71,7 @@ export type { InitKind, Layers, ParamStore, StoredParam } from "./models/graph/n
 export type { SessionOptions } from "./models/graph/session.ts";
 export type { Batch, LossSpec, ModelFn, Trainer, TrainerOptions } from "./models/train/trainer.ts";
 export type { GraphOptimizer } from "./models/train/graph_sgd.ts";
-export type { Arch } from "./models/nets/dit/_config.ts";
+export type { Arch } from "./models/nets/dit/config.ts";
 export * from "./models/nets/unet/unet.ts";
 export * from "./models/nets/unet/denoiser.ts";
 export * from "./models/train/diffusion_trainer.ts";
@@ -80,12 +80,12 @@ export * from "./models/codecs/taesd.ts";
 export * from "./models/codecs/autoencoder_kl.ts";
 export * from "./models/codecs/sd_vae_codec.ts";
 export * from "./models/graph/weights.ts";
-export * from "./models/nets/dit/dit.ts";
+export * from "./models/nets/dit/mod.ts";
 export * from "./stages/train_model.ts";
 
 // Evaluation: protocols, classifier zoo, metrics, plots
-export type { ParamGroup } from "./eval/protocols/_fit.ts";
-export type { ImageSet } from "./eval/protocols/_image_data.ts";
+export type { ParamGroup } from "./eval/protocols/fit.ts";
+export type { ImageSet } from "./eval/protocols/image_data.ts";
 export type { ProtocolReport, RunResult } from "./eval/protocols/results.ts";
 export * from "./eval/protocols/hard_label.ts";
 export * from "./eval/protocols/hard_label_protocol.ts";
@@ -100,7 +100,7 @@ export * from "./eval/metrics/class_metrics.ts";
 export * from "./eval/metrics/diversity_table.ts";
 export * from "./eval/metrics/embed_class.ts";
 export * from "./eval/metrics/points.ts";
-export type { PlotResult } from "./eval/plots/_render.ts";
+export type { PlotResult } from "./eval/plots/render.ts";
 export * from "./eval/plots/tsne_scatter.ts";
 export * from "./eval/plots/diversity_plot.ts";
 export * from "./eval/plots/sweep_plot.ts";
@@ -123,7 +123,7 @@ export type { DataPaths, DatasetId } from "./eval/tables/datasets.ts";
 export type { ModelSource } from "./eval/tables/setup.ts";
 export type { CellPlan, Plan, Unit, UnitBase } from "./eval/tables/units.ts";
 // The tables' mean ± std; models/graph.ts's Value keeps the name.
-export type { CellResult, TableResults, Value as TableValue } from "./eval/tables/report.ts";
+export type { CellResult, TableResults, TableValue } from "./eval/tables/results.ts";
 export * from "./eval/tables/run_table.ts";
 export * from "./eval/tables/tables.ts";
 export * from "./eval/measure.ts";

@@ -23,7 +23,7 @@ import {
   type ReferenceServer,
   startReference,
 } from "./_reference.ts";
-import { DiT, ditConfig, ditDenoiser, type DiTKernels } from "../models/nets/dit/dit.ts";
+import { DiT, ditConfig, ditDenoiser, type DiTKernels } from "../models/nets/dit/mod.ts";
 
 const CASES = ["DiT-S/2_b2", "DiT-B/2_b2"];
 const ITERS = Number(Deno.env.get("MGD3_BENCH_ITERS") ?? 10);

@@ -28,8 +28,8 @@ import { convLowering, matmul } from "../models/graph/ops/conv.ts";
 import { GraphSGD } from "../models/train/graph_sgd.ts";
 import { Session } from "../models/graph/session.ts";
 import { Trainer } from "../models/train/trainer.ts";
-import { convNet, resnet18 } from "../tests/_engine_nets.ts";
-import { randn, rng } from "../tests/_engine_fd.ts";
+import { convNet, resnet18 } from "../tests/engine_nets.ts";
+import { randn, rng } from "../tests/engine_fd.ts";
 import {
   alternate,
   benchCase,

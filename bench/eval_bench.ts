@@ -19,7 +19,7 @@ import { Rng } from "../models/core/random.ts";
 import { composeTrainAugment } from "../eval/augment/compose.ts";
 import { hardLabelEpoch } from "../eval/protocols/hard_label.ts";
 import { buildClassifier } from "../eval/classifiers/zoo.ts";
-import type { ImageSet } from "../eval/protocols/_image_data.ts";
+import type { ImageSet } from "../eval/protocols/image_data.ts";
 
 const PYTHON = "/usr/bin/python3";
 const REF_SCRIPT = new URL("../tools/bench/eval_ref.py", import.meta.url).pathname;

@@ -28,7 +28,7 @@ import {
   type ReferenceServer,
   startReference,
 } from "./_reference.ts";
-import { DiT, ditConfig, ditDenoiser } from "../models/nets/dit/dit.ts";
+import { DiT, ditConfig, ditDenoiser } from "../models/nets/dit/mod.ts";
 import { sampleBatch, type SamplerOptions } from "../stages/diffusion/sampler.ts";
 import { GaussianSchedule, linearBetas, spaceTimesteps } from "../models/diffusion/schedule.ts";
 import { MGD3_DEFAULTS } from "../stages/diffusion/guidance.ts";

@@ -17,7 +17,7 @@
  */
 import { taef2Codec } from "../models/codecs/taesd.ts";
 import { alternate, caseLine, PYTHON, ReferenceServer } from "./_reference.ts";
-import { TAEF2_DIR } from "../tests/_shared.ts";
+import { TAEF2_DIR } from "../tests/shared.ts";
 
 const CASES = ["taef2_encode_64", "taef2_decode_64", "taef2_encode_224", "taef2_decode_224"];
 const BATCH = 16;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Flag, type FlagValues, UsageError } from "./_command.ts";
+import { type Flag, type FlagValues, UsageError } from "./command.ts";
 
 /** `--store`: the store directory. */
 export const STORE_FLAG: Flag = {

@@ -7,15 +7,15 @@
  *
  * @module
  */
-import type { Flag, FlagValues } from "./_command.ts";
-import { UsageError } from "./_command.ts";
+import type { Flag, FlagValues } from "./command.ts";
+import { UsageError } from "./command.ts";
 import { intFlag } from "./_flags.ts";
 import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
 import { taef2Codec } from "../models/codecs/taesd.ts";
 import { sdVaeCodec } from "../models/codecs/sd_vae_codec.ts";
 import { unetDenoiser } from "../models/nets/unet/denoiser.ts";
-import { DiT, ditConfig, ditDenoiser } from "../models/nets/dit/dit.ts";
-import type { ModelCodec } from "../models/graph/batch_sessions.ts";
+import { DiT, ditConfig, ditDenoiser } from "../models/nets/dit/mod.ts";
+import type { ModelCodec } from "../models/codecs/batch_codec.ts";
 import type { Denoiser } from "../models/diffusion/denoiser.ts";
 
 /** The TAEF2 weights shipped with the toolkit (MIT, see weights/taef2/LICENSE). */

@@ -9,7 +9,7 @@ import { MODE_METHODS } from "../stages/modes/mod.ts";
 import type { DiscoverModesOptions } from "../stages/modes/mod.ts";
 import { parseShard } from "../stages/store/shard.ts";
 import { Store } from "../stages/store/store.ts";
-import { type Command, UsageError } from "./_command.ts";
+import { type Command, UsageError } from "./command.ts";
 import { intFlag, numberOrAuto, OUT_FLAG, OVERWRITE_FLAG, STORE_FLAG } from "./_flags.ts";
 
 /** The `discover` command. */

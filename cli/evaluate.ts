@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Command, UsageError } from "./_command.ts";
+import { type Command, UsageError } from "./command.ts";
 import { intFlag, OUT_FLAG, OVERWRITE_FLAG, required, STORE_FLAG } from "./_flags.ts";
 import { Store } from "../stages/store/store.ts";
 import { hardLabelEval } from "../eval/protocols/hard_label.ts";

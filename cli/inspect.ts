@@ -5,7 +5,7 @@
  * @module
  */
 import { describeCheckpoint } from "../models/io/checkpoint.ts";
-import type { Command } from "./_command.ts";
+import type { Command } from "./command.ts";
 
 /** One printed row. */
 interface Row {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Command } from "./_command.ts";
+import type { Command } from "./command.ts";
 import { intFlag, numberFlag, OUT_FLAG, OVERWRITE_FLAG, required, STORE_FLAG } from "./_flags.ts";
 import { CODEC_FLAGS, loadCodec, loadDenoiser, MODEL_FLAGS } from "./_models.ts";
 import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";

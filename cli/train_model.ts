@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Command, UsageError } from "./_command.ts";
+import { type Command, UsageError } from "./command.ts";
 import { intFlag, numberFlag } from "./_flags.ts";
 import { SHIPPED_TAEF2 } from "./_models.ts";
 import { TRAIN_MODEL_DEFAULTS, trainModel } from "../stages/train_model.ts";

@@ -1,6 +1,6 @@
 // Checkpoint readers: torch.save zip checkpoints, safetensors, dispatch, and bad input.
 // Fixtures come from tools/fixtures/make_checkpoint_fixtures.py (PyTorch 1.13); no Python here.
-import { TAEF2_DIR } from "./_shared.ts";
+import { TAEF2_DIR } from "./shared.ts";
 import assert from "node:assert/strict";
 import {
   CheckpointError,

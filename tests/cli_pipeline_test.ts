@@ -3,7 +3,7 @@ import { main } from "../cli.ts";
 import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
 import { randomModel } from "./_tiny_model.ts";
 import { listImageFolder } from "../stages/images/image_folder.ts";
-import { IMAGENETTE_224 } from "./_shared.ts";
+import { IMAGENETTE_224 } from "./shared.ts";
 
 const HAVE_DATA = await Deno.stat(`${IMAGENETTE_224}/val`).then(() => true, () => false);
 async function run(argv: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { main } from "../cli.ts";
-import { TAEF2_DIR } from "./_shared.ts";
+import { TAEF2_DIR } from "./shared.ts";
 import { Store } from "../stages/store/store.ts";
 
 async function capture(argv: string[]): Promise<{ status: number; out: string; err: string }> {

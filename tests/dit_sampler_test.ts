@@ -5,7 +5,7 @@
 // Fixtures: tools/fixtures/make_dit_sampler_fixtures.py --dit <DiT checkout>.
 import { fixtureRequests } from "./_fixture_requests.ts";
 import assert from "node:assert/strict";
-import { DiT, ditConfig, ditDenoiser } from "../models/nets/dit/dit.ts";
+import { DiT, ditConfig, ditDenoiser } from "../models/nets/dit/mod.ts";
 import { readSafetensors } from "../models/io/safetensors.ts";
 import { toFloat32 } from "../models/core/tensor.ts";
 import {

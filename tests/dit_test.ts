@@ -14,7 +14,7 @@ import {
   forwardWithCfg,
   posEmbed2d,
   timestepFrequencies,
-} from "../models/nets/dit/dit.ts";
+} from "../models/nets/dit/mod.ts";
 import { mul, sub } from "../models/graph/ops/elementwise.ts";
 import { mean } from "../models/graph/ops/reduce.ts";
 import { readSafetensors, writeSafetensors } from "../models/io/safetensors.ts";

@@ -6,7 +6,7 @@ import { decode, DECODE_DEFAULTS } from "../stages/decode.ts";
 import type { Codec } from "../models/codecs/codec.ts";
 import { listImageFolder } from "../stages/images/image_folder.ts";
 import { loadImages } from "../stages/images/load_images.ts";
-import { IMAGENETTE_224 } from "./_shared.ts";
+import { IMAGENETTE_224 } from "./shared.ts";
 
 const HAVE_DATA = await Deno.stat(`${IMAGENETTE_224}/val`).then(() => true, () => false);
 const S = 16;

@@ -3,7 +3,7 @@
  * value checks of their forward results against direct host computations.
  */
 import assert from "node:assert/strict";
-import { checkGrad, input, randn, rng } from "./_engine_fd.ts";
+import { checkGrad, input, randn, rng } from "./engine_fd.ts";
 import { Graph } from "../models/graph/graph.ts";
 import { groupNorm, instanceNorm, layerNorm } from "../models/graph/ops/norm.ts";
 import { batchNorm } from "../models/graph/ops/batchnorm.ts";

@@ -4,7 +4,7 @@
  * directional derivative).
  */
 import assert from "node:assert/strict";
-import { checkGrad, distinct, input } from "./_engine_fd.ts";
+import { checkGrad, distinct, input } from "./engine_fd.ts";
 import {
   abs,
   add,
@@ -32,7 +32,14 @@ import {
   tanh,
 } from "../models/graph/ops/activation.ts";
 import { mean, sum } from "../models/graph/ops/reduce.ts";
-import { conv, convLowering, convTranspose, gemm, linear, matmul } from "../models/graph/ops/conv.ts";
+import {
+  conv,
+  convLowering,
+  convTranspose,
+  gemm,
+  linear,
+  matmul,
+} from "../models/graph/ops/conv.ts";
 import { avgPool, globalAvgPool, maxPool, upsampleNearest } from "../models/graph/ops/pool.ts";
 import {
   cat,

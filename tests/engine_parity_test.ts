@@ -12,8 +12,8 @@ import { Graph } from "../models/graph/graph.ts";
 import { crossEntropy, klDivSoftTargets, mixedCrossEntropy } from "../models/train/losses.ts";
 import { grad } from "../models/graph/autodiff/autodiff.ts";
 import { Session } from "../models/graph/session.ts";
-import { convNet, resnet18 } from "./_engine_nets.ts";
-import { rng } from "./_engine_fd.ts";
+import { convNet, resnet18 } from "./engine_nets.ts";
+import { rng } from "./engine_fd.ts";
 
 const DIR = new URL("./fixtures/engine/", import.meta.url).pathname;
 // Our float32 result must be as close to PyTorch's float64 result as PyTorch's own float32

@@ -12,7 +12,7 @@ import { avgPool } from "../models/graph/ops/pool.ts";
 import { flatten } from "../models/graph/ops/shape.ts";
 import type { Layers } from "../models/graph/nn.ts";
 import type { Value } from "../models/graph/graph.ts";
-import { randn, rng } from "./_engine_fd.ts";
+import { randn, rng } from "./engine_fd.ts";
 
 function tinyNet(nn: Layers, x: Value): Value {
   let h = relu(nn.batchNorm("bn", nn.conv2d("conv", x, 4, 3, { padding: 1 })));

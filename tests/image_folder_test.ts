@@ -1,4 +1,4 @@
-import { IMAGENETTE_224 } from "./_shared.ts";
+import { IMAGENETTE_224 } from "./shared.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import sharp from "sharp";

@@ -4,7 +4,7 @@ import { TRAIN_MODEL_DEFAULTS, trainModel } from "../stages/train_model.ts";
 import { taef2Codec } from "../models/codecs/taesd.ts";
 import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
 import type { UNetConfig } from "../models/nets/unet/unet.ts";
-import { IMAGENETTE_224, TAEF2_DIR } from "./_shared.ts";
+import { IMAGENETTE_224, TAEF2_DIR } from "./shared.ts";
 
 const HAVE_DATA = await Deno.stat(`${IMAGENETTE_224}/val`).then(() => true, () => false);
 const CFG: UNetConfig = {

@@ -27,7 +27,7 @@ import type { Tensor } from "../models/core/tensor.ts";
 import { TAEF2_CONFIG, taef2Codec, taesdDecoder, taesdEncoder } from "../models/codecs/taesd.ts";
 import { listImageFolder } from "../stages/images/image_folder.ts";
 import { loadImages } from "../stages/images/load_images.ts";
-import { IMAGENETTE_224, TAEF2_DIR } from "./_shared.ts";
+import { IMAGENETTE_224, TAEF2_DIR } from "./shared.ts";
 
 const FIX = new URL("./fixtures/vae/", import.meta.url).pathname;
 const AKL_DIR = `${FIX}akl_small`;

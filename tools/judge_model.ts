@@ -33,8 +33,8 @@ import { unetDenoiser } from "../models/nets/unet/denoiser.ts";
 import { Trainer } from "../models/train/trainer.ts";
 import { trainTeacher } from "../eval/protocols/teacher.ts";
 import { buildClassifier } from "../eval/classifiers/zoo.ts";
-import { loadImageSet } from "../eval/protocols/_image_data.ts";
-import { argmaxRows, predictLogits } from "../eval/protocols/_evaluate.ts";
+import { loadImageSet } from "../eval/protocols/image_data.ts";
+import { argmaxRows, predictLogits } from "../eval/protocols/evaluate.ts";
 import { hashFile } from "../eval/tables/setup.ts";
 import { sha256Hex } from "../models/core/hash.ts";
 

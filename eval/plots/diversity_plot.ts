@@ -7,7 +7,7 @@
  * @module
  */
 import type { ClassMetrics } from "../metrics/class_metrics.ts";
-import { BASE_CONFIG, type PlotResult, render } from "./_render.ts";
+import { BASE_CONFIG, type PlotResult, render } from "./render.ts";
 
 /** Options of {@link diversityPlot}. */
 export interface DiversityPlotOptions {

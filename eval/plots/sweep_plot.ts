@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { BASE_CONFIG, type PlotResult, render } from "./_render.ts";
+import { BASE_CONFIG, type PlotResult, render } from "./render.ts";
 
 /** One measured point: mean and standard deviation of the accuracy at x. */
 export interface SweepPoint {

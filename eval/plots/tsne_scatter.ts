@@ -5,7 +5,7 @@
  * @module
  */
 import type { ClassEmbedding } from "../metrics/embed_class.ts";
-import { BASE_CONFIG, type PlotResult, render } from "./_render.ts";
+import { BASE_CONFIG, type PlotResult, render } from "./render.ts";
 
 /** Options of {@link tsneScatter}. */
 export interface TsneScatterOptions {

@@ -39,9 +39,9 @@ import {
   type ImageSet,
   loadImageSet,
   shuffleLabels,
-} from "./_image_data.ts";
-import { top1Accuracy } from "./_evaluate.ts";
-import { fit, type ParamGroup, stepGroups, STREAM } from "./_fit.ts";
+} from "./image_data.ts";
+import { top1Accuracy } from "./evaluate.ts";
+import { fit, type ParamGroup, stepGroups, STREAM } from "./fit.ts";
 import {
   type ProtocolReport,
   type RunResult,

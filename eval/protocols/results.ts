@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { FitState } from "./_fit.ts";
+import type { FitState } from "./fit.ts";
 import type { Artifact } from "../../stages/store/store.ts";
 import { type CodeVersion, formatVersion } from "../../stages/store/version.ts";
 

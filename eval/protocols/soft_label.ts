@@ -38,9 +38,9 @@ import {
   type SoftLabelProtocol,
   softLabelProtocol,
 } from "./soft_label_protocol.ts";
-import { epochBatches, gatherBatch, type ImageSet, loadImageSet } from "./_image_data.ts";
-import { top1Accuracy } from "./_evaluate.ts";
-import { fit, splitParams, stepGroups, STREAM } from "./_fit.ts";
+import { epochBatches, gatherBatch, type ImageSet, loadImageSet } from "./image_data.ts";
+import { top1Accuracy } from "./evaluate.ts";
+import { fit, splitParams, stepGroups, STREAM } from "./fit.ts";
 import {
   type ProtocolReport,
   type RunResult,

@@ -24,10 +24,10 @@ import type { Store } from "../../stages/store/store.ts";
 import { composeTrainAugment } from "../augment/compose.ts";
 import { evaluationEpochs, IMAGE_SIZE, type Scale } from "./hard_label_protocol.ts";
 import { buildClassifier } from "../classifiers/zoo.ts";
-import { epochBatches, gatherBatch, loadImageSet } from "./_image_data.ts";
+import { epochBatches, gatherBatch, loadImageSet } from "./image_data.ts";
 import { listImageFolder } from "../../stages/images/image_folder.ts";
-import { top1Accuracy } from "./_evaluate.ts";
-import { fit, stepGroups, STREAM } from "./_fit.ts";
+import { top1Accuracy } from "./evaluate.ts";
+import { fit, stepGroups, STREAM } from "./fit.ts";
 
 /** The teacher recipe (see the module notes). */
 export const TEACHER_RECIPE = {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { BASE_CONFIG, type PlotResult, render } from "../plots/_render.ts";
+import { BASE_CONFIG, type PlotResult, render } from "../plots/render.ts";
 
 /**
  * One bar: a cell's value from the paper or from our runs.

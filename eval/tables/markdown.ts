@@ -6,12 +6,12 @@
  *
  * @module
  */
-import type { CellResult, TableResults, Value } from "./report.ts";
+import type { CellResult, TableResults, TableValue } from "./results.ts";
 
 /** Tables with at most this many columns print one line per method (paper, ours side by side). */
 const WIDE_MAX_COLUMNS = 6;
 
-const fmt = (v: Value | null, digits: number) =>
+const fmt = (v: TableValue | null, digits: number) =>
   v === null
     ? "—"
     : `${v.mean.toFixed(digits)}${v.std === null ? "" : ` ± ${v.std.toFixed(digits)}`}`;
@@ -22,7 +22,7 @@ const fmt = (v: Value | null, digits: number) =>
  *
  * @example
  * ```ts
- * import { formatMarkdown } from "./report.ts";
+ * import { formatMarkdown } from "./markdown.ts";
  * console.log(formatMarkdown(results, { package: "0.1.0", commit: null, dirty: false }));
  * ```
  */

@@ -15,90 +15,9 @@ import { evalTop1 } from "./execute.ts";
 import type { Plan } from "./units.ts";
 import { parsePaperValue, type TableDef } from "./spec.ts";
 import { formatMarkdown } from "./markdown.ts";
+import type { CellResult, TableResults, TableValue } from "./results.ts";
 
-/**
- * A mean with its std (null: not reported) and the number of runs behind it.
- *
- * @example
- * ```ts
- * import type { Value } from "./report.ts";
- * const v: Value = { mean: 66.4, std: 2.4, runs: 3 };
- * ```
- */
-export interface Value {
-  /** The mean. */
-  mean: number;
-  /** The standard deviation (null: not reported). */
-  std: number | null;
-  /** Number of runs behind the values (our results only). */
-  runs?: number;
-}
-
-/**
- * One cell of the results.
- *
- * @example
- * ```ts
- * import type { CellResult } from "./report.ts";
- * const c: CellResult = { row: "DiT", column: "IPC 10", status: "quoted",
- *   paper: { mean: 59.1, std: 0.7 }, ours: null, perNetwork: {}, artifacts: [] };
- * ```
- */
-export interface CellResult {
-  /** Row label. */
-  row: string;
-  /** Column label. */
-  column: string;
-  /** The column's swept value (sweeps only). */
-  x?: number;
-  /**
-   * `run`: evaluated here; `quoted`: the paper's number only (the row has no recipe);
-   * `unavailable`: cannot run (see `reason`); `dropped`: left out by `--quick`.
-   */
-  status: "run" | "quoted" | "unavailable" | "dropped";
-  /** Why the cell is unavailable. */
-  reason?: string;
-  /** The paper's number (null where the paper has none). */
-  paper: Value | null;
-  /**
-   * Ours: mean ± std of top-1 over the seeds (several networks: the average of their means and of
-   * their stds); null when nothing was measured.
-   */
-  ours: Value | null;
-  /** Per evaluation network: top-1 of each seed. */
-  perNetwork: Record<string, { seed: number; top1: number }[]>;
-  /** The evaluation artifacts behind `ours`. */
-  artifacts: string[];
-}
-
-/**
- * What {@link writeReport} writes and returns.
- *
- * @example
- * ```ts
- * import type { TableResults } from "./report.ts";
- * const r: TableResults = JSON.parse(await Deno.readTextFile(".store/reproduce-cpu/tables/table7/results.json"));
- * r.cells.map((c) => c.ours?.mean);
- * ```
- */
-export interface TableResults {
-  /** Table id, e.g. `table7`. */
-  table: string;
-  /** Title of the table. */
-  title: string;
-  /** What the cells hold. */
-  kind: TableDef["kind"];
-  /** Where the paper's numbers come from. */
-  source: string;
-  /** Run settings (scale, seeds, epochs rule, models, data), also the artifact's options. */
-  settings: Record<string, unknown>;
-  /** Every cell, column by column. */
-  cells: CellResult[];
-  /** Metrics tables: per class, paper and ours per row label. */
-  classwise?: { className: string; paper: Record<string, string>; ours: Record<string, number> }[];
-  /** The table's notes. */
-  notes: string[];
-}
+export type { CellResult, TableResults, TableValue } from "./results.ts";
 
 /**
  * Collects the cells' results from the store and writes results.json, results.md and plots
@@ -164,7 +83,7 @@ export async function writeReport(
 }
 
 /** Per-network mean over seeds, then the mean of the networks' means and of their stds. */
-function combine(perNetwork: CellResult["perNetwork"]): Value | null {
+function combine(perNetwork: CellResult["perNetwork"]): TableValue | null {
   const nets = Object.values(perNetwork);
   if (nets.length === 0) return null;
   const each = nets.map((runs) => meanStd(runs.map((r) => r.top1)));

@@ -14,7 +14,12 @@
 import type { Store } from "../../stages/store/store.ts";
 import { canonicalJson, sha256Hex } from "../../models/core/hash.ts";
 import { ALL, type Shard } from "../../stages/store/shard.ts";
-import { cpuEpochs, IMAGE_SIZE, paperEpochs, type Scale } from "../protocols/hard_label_protocol.ts";
+import {
+  cpuEpochs,
+  IMAGE_SIZE,
+  paperEpochs,
+  type Scale,
+} from "../protocols/hard_label_protocol.ts";
 import { softLabelProtocol } from "../protocols/soft_label_protocol.ts";
 import { TEACHER_RECIPE } from "../protocols/teacher.ts";
 import { checkTable, RESNETAP_CPU_STAND_IN, type TableDef } from "./spec.ts";

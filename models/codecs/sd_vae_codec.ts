@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { batchCodec, type ModelCodec } from "../graph/batch_sessions.ts";
+import { batchCodec, type ModelCodec } from "./batch_codec.ts";
 import { fileHashPrefix, StateDict } from "../graph/weights.ts";
 import {
   type AutoencoderKlConfig,

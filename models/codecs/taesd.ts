@@ -14,7 +14,7 @@
  * @module
  */
 import { canonicalJson, sha256Hex } from "../core/hash.ts";
-import { batchCodec, type ModelCodec } from "../graph/batch_sessions.ts";
+import { batchCodec, type ModelCodec } from "./batch_codec.ts";
 import { fileHashPrefix, StateDict } from "../graph/weights.ts";
 import { Graph, type Value } from "../graph/graph.ts";
 

@@ -4,9 +4,67 @@
  *
  * @module
  */
-import type { ElemData, Graph, ModelBytes, Node, ToModelOptions, Value } from "./graph.ts";
-import { OPSET } from "./graph.ts";
-import { encodeModel, type TensorMsg } from "./onnx_proto.ts";
+import {
+  type AttrValue,
+  type ElemData,
+  type ElemType,
+  encodeModel,
+  type TensorMsg,
+} from "./onnx_proto.ts";
+
+/**
+ * The ONNX default-domain opset the builder targets. 18 gives Col2Im (used by strided conv
+ * backward on small maps) and takes every Reduce* op's axes as an input.
+ */
+export const OPSET = 18;
+
+/** What emission reads of a graph value (the builder's `Value` has these and more). */
+export interface EmitValue {
+  readonly id: number;
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: ElemType;
+}
+
+/** What emission reads of a node (the builder's `Node` has these and more). */
+export interface EmitNode<V extends EmitValue> {
+  readonly op: string;
+  readonly domain: string;
+  readonly inputs: readonly (V | null)[];
+  readonly outputs: readonly V[];
+  readonly attrs: Readonly<Record<string, AttrValue>>;
+}
+
+/** What emission reads of a graph (the builder's `Graph` has these and more). */
+export interface EmitGraph<V extends EmitValue> {
+  readonly nodes: readonly EmitNode<V>[];
+  readonly inputs: readonly V[];
+  readonly params: ReadonlyMap<string, { value: V; data: ElemData }>;
+  readonly constants: ReadonlyMap<number, { value: V; data: ElemData }>;
+  readonly outputs: readonly { name: string; value: V }[];
+}
+
+/** Options of `Graph.toModel`. */
+export interface ToModelOptions {
+  /** Parameters as graph inputs (fed at each run; default) or baked-in initializers. */
+  paramsAs?: "inputs" | "initializers";
+  /** Move initializer bytes to external data: "auto" only when the model would pass 2 GB. */
+  externalData?: "auto" | "always" | "never";
+  /** Base file name of external data files (`<base>.0`, `<base>.1`, ...). */
+  externalName?: string;
+}
+
+/** ONNX bytes plus the external data files they reference (in memory). */
+export interface EmittedModel<V extends EmitValue> {
+  /** The serialized ONNX ModelProto. */
+  model: Uint8Array;
+  /** External data files the model references (empty when all bytes are inline). */
+  externalData: { path: string; data: Uint8Array }[];
+  /** Graph inputs of the model in order: the used inputs, then parameters when they are inputs. */
+  inputs: V[];
+  /** Graph outputs with their names. */
+  outputs: { name: string; value: V }[];
+}
 
 const IR_VERSION = 8; // IR version of opsets 17 and 18
 const PROTOBUF_LIMIT = 2 ** 31 - 1;
@@ -18,7 +76,7 @@ function bytesOf(d: ElemData): Uint8Array {
 }
 
 /**
- * Encodes a graph's live part as ONNX bytes (see {@link Graph.toModel}).
+ * Encodes a graph's live part as ONNX bytes (what `Graph.toModel` returns).
  *
  * @example
  * ```ts
@@ -29,7 +87,11 @@ function bytesOf(d: ElemData): Uint8Array {
  * const { model } = emit(g, {});
  * ```
  */
-export function emit(g: Graph, opts: ToModelOptions): ModelBytes {
+export function emit<V extends EmitValue>(
+  g: EmitGraph<V>,
+  opts: ToModelOptions,
+): EmittedModel<V> {
+  type Node = EmitNode<V>;
   if (g.outputs.length === 0) throw new Error("Graph has no outputs");
   // 1. Keep the nodes the outputs depend on.
   const producer = new Map<number, Node>();
@@ -50,16 +112,16 @@ export function emit(g: Graph, opts: ToModelOptions): ModelBytes {
   // 2. Output names: rename a node output in place when possible, else add an Identity.
   const rename = new Map<number, string>();
   const nodes = g.nodes.filter((n) => live.has(n));
-  const identities: { input: Value; name: string }[] = [];
+  const identities: { input: V; name: string }[] = [];
   for (const { name, value } of g.outputs) {
     if (producer.has(value.id) && !rename.has(value.id)) rename.set(value.id, name);
     else identities.push({ input: value, name }); // a graph input, or a value output twice
   }
-  const nm = (v: Value) => rename.get(v.id) ?? v.name;
+  const nm = (v: V) => rename.get(v.id) ?? v.name;
   // 3. Inputs and initializers.
   const asInit = opts.paramsAs === "initializers";
-  const inputs: Value[] = g.inputs.filter((v) => used.has(v.id));
-  const inits: { value: Value; data: ElemData }[] = [];
+  const inputs: V[] = g.inputs.filter((v) => used.has(v.id));
+  const inits: { value: V; data: ElemData }[] = [];
   for (const p of g.params.values()) {
     if (!used.has(p.value.id)) continue;
     if (asInit) inits.push({ value: p.value, data: p.data });
@@ -133,7 +195,7 @@ export function emit(g: Graph, opts: ToModelOptions): ModelBytes {
 const OPTIONAL_OUTPUTS = new Set(["MaxPool", "Dropout", "BatchNormalization"]);
 
 /** Drops trailing optional outputs nothing reads (MaxPool's Indices when not training). */
-function trimOutputs(n: Node, used: Set<number>): readonly Value[] {
+function trimOutputs<V extends EmitValue>(n: EmitNode<V>, used: Set<number>): readonly V[] {
   if (!OPTIONAL_OUTPUTS.has(n.op)) return n.outputs;
   let k = n.outputs.length;
   while (k > 1 && !used.has(n.outputs[k - 1].id)) k--;

@@ -7,17 +7,11 @@
  *
  * @module
  */
-import type { AttrValue, ElemType } from "./onnx_proto.ts";
-import { emit } from "./_emit.ts";
+import type { AttrValue, ElemData, ElemType } from "./onnx_proto.ts";
+import { emit, type EmittedModel, type ToModelOptions } from "./_emit.ts";
 
-/**
- * The ONNX default-domain opset the builder targets. 18 gives Col2Im (used by strided conv
- * backward on small maps) and takes every Reduce* op's axes as an input.
- */
-export const OPSET = 18;
-
-/** Typed array backing a tensor of each element type. */
-export type ElemData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+export { OPSET, type ToModelOptions } from "./_emit.ts";
+export type { ElemData } from "./onnx_proto.ts";
 
 /** A tensor-valued symbol of a graph: its static shape and element type. */
 export class Value {
@@ -79,27 +73,8 @@ export interface ParamInfo {
   trainable: boolean;
 }
 
-/** Options of {@link Graph.toModel}. */
-export interface ToModelOptions {
-  /** Parameters as graph inputs (fed at each run; default) or baked-in initializers. */
-  paramsAs?: "inputs" | "initializers";
-  /** Move initializer bytes to external data: "auto" only when the model would pass 2 GB. */
-  externalData?: "auto" | "always" | "never";
-  /** Base file name of external data files (`<base>.0`, `<base>.1`, ...). */
-  externalName?: string;
-}
-
 /** ONNX bytes plus the external data files they reference (in memory). */
-export interface ModelBytes {
-  /** The serialized ONNX ModelProto. */
-  model: Uint8Array;
-  /** External data files the model references (empty when all bytes are inline). */
-  externalData: { path: string; data: Uint8Array }[];
-  /** Graph inputs of the model in order: the used inputs, then parameters when they are inputs. */
-  inputs: Value[];
-  /** Graph outputs with their names. */
-  outputs: { name: string; value: Value }[];
-}
+export type ModelBytes = EmittedModel<Value>;
 
 /**
  * A graph under construction.

@@ -22,6 +22,9 @@ export const ONNX_DTYPE = {
 /** Element type names of the graph builder (onnxruntime-node's tensor type names). */
 export type ElemType = keyof typeof ONNX_DTYPE;
 
+/** Typed array backing a tensor of each element type. */
+export type ElemData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+
 /** One attribute value: number (int or float by `kind`), numbers, string, tensor. */
 export type AttrValue =
   | { kind: "int"; value: number }

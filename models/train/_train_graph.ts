@@ -10,9 +10,17 @@ import { Graph, type Value } from "../graph/graph.ts";
 import type { GraphOptimizer } from "./graph_sgd.ts";
 import { crossEntropy, klDivSoftTargets, mixedCrossEntropy } from "./losses.ts";
 import { Layers, type ParamStore } from "../graph/nn.ts";
-import type { LossSpec, ModelFn } from "./trainer.ts";
 
 /** Which graph to build. */
+/** A model: builds logits `[N, classes]` from `x [N, ...inputShape]`. */
+export type ModelFn = (nn: Layers, x: Value) => Value;
+
+/** Training loss: hard labels, mixed (CutMix) labels, or soft labels from a teacher. */
+export type LossSpec =
+  | { kind: "crossEntropy" }
+  | { kind: "mixedCrossEntropy" }
+  | { kind: "klDiv"; temperature: number; scaleByTSquared?: boolean };
+
 export type GraphMode = "eval" | "grad" | "fused";
 
 /** A built graph and the names the trainer feeds and reads. */

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Value } from "../graph/graph.ts";
-import { attr, node1 } from "../graph/ops/_util.ts";
+import { attr, node1 } from "../graph/ops/operands.ts";
 import { logSoftmax, softmax } from "../graph/ops/activation.ts";
 import { add, div, exp, mul, neg, sub } from "../graph/ops/elementwise.ts";
 import { mean, sum } from "../graph/ops/reduce.ts";

@@ -16,23 +16,14 @@
  * @module
  */
 import type { GraphOptimizer } from "./graph_sgd.ts";
-import type { Layers } from "../graph/nn.ts";
 import { ParamStore } from "../graph/nn.ts";
-import type { Value } from "../graph/graph.ts";
 import { fillDropoutMask } from "../graph/ops/dropout.ts";
 import type { Optimizer, ParamMap } from "./optim.ts";
 import { Session, type SessionOptions } from "../graph/session.ts";
 import type { Tensor } from "../core/tensor.ts";
-import { buildTrainGraph, type GraphMode } from "./_train_graph.ts";
+import { buildTrainGraph, type GraphMode, type LossSpec, type ModelFn } from "./_train_graph.ts";
 
-/** A model: builds logits `[N, classes]` from `x [N, ...inputShape]`. */
-export type ModelFn = (nn: Layers, x: Value) => Value;
-
-/** Training loss: hard labels, mixed (CutMix) labels, or soft labels from a teacher. */
-export type LossSpec =
-  | { kind: "crossEntropy" }
-  | { kind: "mixedCrossEntropy" }
-  | { kind: "klDiv"; temperature: number; scaleByTSquared?: boolean };
+export type { LossSpec, ModelFn } from "./_train_graph.ts";
 
 /** Options of {@link Trainer}. */
 export interface TrainerOptions {

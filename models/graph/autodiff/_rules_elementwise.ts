@@ -7,7 +7,7 @@
 import type { Node, Value } from "../graph.ts";
 import { cast, div, exp, greater, mul, neg, pow, sign, sub, where } from "../ops/elementwise.ts";
 import { sum, sumTo } from "../ops/reduce.ts";
-import { attr, node1 } from "../ops/_util.ts";
+import { attr, node1 } from "../ops/operands.ts";
 import { attrInt, constNumbers, type GradRule } from "./_rules_types.ts";
 
 const FLT_MAX = 3.4028234663852886e38;

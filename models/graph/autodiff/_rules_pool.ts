@@ -16,7 +16,7 @@ import { convTranspose } from "../ops/conv.ts";
 import { upsampleNearest } from "../ops/pool.ts";
 import { sum } from "../ops/reduce.ts";
 import { expand, pad, reshape, zeros } from "../ops/shape.ts";
-import { attr, node1 } from "../ops/_util.ts";
+import { attr, node1 } from "../ops/operands.ts";
 import { attrInt, attrInts, constNumbers, type GradRule } from "./_rules_types.ts";
 
 function avgPoolGrad(n: Node, dy: Value): Value {

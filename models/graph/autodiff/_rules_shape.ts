@@ -7,10 +7,20 @@
  */
 import type { Value } from "../graph.ts";
 import { div } from "../ops/elementwise.ts";
-import { node1 } from "../ops/_util.ts";
+import { node1 } from "../ops/operands.ts";
 import { sumTo } from "../ops/reduce.ts";
-import { cat, expand, pad, permute, reshape, slice, split, unsqueeze, zeros } from "../ops/shape.ts";
-import { attr } from "../ops/_util.ts";
+import {
+  cat,
+  expand,
+  pad,
+  permute,
+  reshape,
+  slice,
+  split,
+  unsqueeze,
+  zeros,
+} from "../ops/shape.ts";
+import { attr } from "../ops/operands.ts";
 import { attrInt, attrInts, constNumbers, type GradRule } from "./_rules_types.ts";
 
 const view: GradRule = (n, [dy]) => [reshape(dy!, n.inputs[0]!.shape), null];

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Value } from "../graph.ts";
-import { attr, axis, isFloat, node1, transposedFrom } from "./_util.ts";
+import { attr, axis, isFloat, node1, transposedFrom } from "./operands.ts";
 import { permute } from "./shape.ts";
 import { add, erf, exp, mul, sub } from "./elementwise.ts";
 

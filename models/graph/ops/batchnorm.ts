@@ -9,11 +9,11 @@
  * @module
  */
 import type { Value } from "../graph.ts";
-import { attr } from "./_util.ts";
+import { attr } from "./operands.ts";
 import { add, mul, reciprocal, sqrt, sub } from "./elementwise.ts";
 import { mean, sum } from "./reduce.ts";
 import { permute, reshape } from "./shape.ts";
-import { transposedFrom } from "./_util.ts";
+import { transposedFrom } from "./operands.ts";
 import { BN_MOMENTUM, NORM_EPS } from "./norm.ts";
 
 /** Options of {@link batchNorm}. */

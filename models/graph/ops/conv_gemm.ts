@@ -10,11 +10,11 @@
  * @module
  */
 import type { Value } from "../graph.ts";
-import type { ConvGeometry } from "./conv.ts";
-import { gemm } from "./conv.ts";
+import type { ConvGeometry } from "./conv_geometry.ts";
+import { gemm } from "./matmul.ts";
 import { sum } from "./reduce.ts";
 import { cat, pad, permute, reshape, slice } from "./shape.ts";
-import { attr, node1 } from "./_util.ts";
+import { attr, node1 } from "./operands.ts";
 
 /**
  * Patch matrix of `x [N, C, H, W]` for a conv geometry producing `[Ho, Wo]`: rows ordered

@@ -15,7 +15,7 @@ import {
   sameType,
   transposedFrom,
   values,
-} from "./_util.ts";
+} from "./operands.ts";
 import { permute } from "./shape.ts";
 
 const PUSHABLE = new Set(["Add", "Sub", "Mul", "Div"]);

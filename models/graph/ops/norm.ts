@@ -14,7 +14,7 @@
  * @module
  */
 import type { Value } from "../graph.ts";
-import { attr } from "./_util.ts";
+import { attr } from "./operands.ts";
 import { add, mul, sub } from "./elementwise.ts";
 import { mean, sum } from "./reduce.ts";
 import { expand, reshape } from "./shape.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Value } from "../graph.ts";
-import { attr, node1 } from "./_util.ts";
+import { attr, node1 } from "./operands.ts";
 import { perDim } from "./conv.ts";
 
 /** Pooling geometry (PyTorch argument names); stride defaults to the kernel. */

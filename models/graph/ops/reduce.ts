@@ -6,7 +6,7 @@
  * @module
  */
 import type { Value } from "../graph.ts";
-import { attr, axis, node1 } from "./_util.ts";
+import { attr, axis, node1 } from "./operands.ts";
 import { reshape } from "./shape.ts";
 
 function reducedShape(op: string, x: Value, axes: readonly number[], keepdims: boolean) {

@@ -6,7 +6,7 @@
  */
 import type { Graph, Value } from "../graph.ts";
 import type { ElemType } from "../onnx_proto.ts";
-import { attr, axis, broadcastShapes, node1 } from "./_util.ts";
+import { attr, axis, broadcastShapes, node1 } from "./operands.ts";
 
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 

@@ -15,7 +15,7 @@ import { softmax } from "../../graph/ops/activation.ts";
 import { linear, matmul } from "../../graph/ops/conv.ts";
 import { mul } from "../../graph/ops/elementwise.ts";
 import { permute, reshape, split } from "../../graph/ops/shape.ts";
-import { attr, node1 } from "../../graph/ops/_util.ts";
+import { attr, node1 } from "../../graph/ops/operands.ts";
 
 /**
  * How attention is lowered to ONNX: primitive ops, or onnxruntime's fused contrib kernel.

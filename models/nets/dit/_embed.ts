@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { MAX_PERIOD } from "./_config.ts";
+import { MAX_PERIOD } from "./config.ts";
 
 /**
  * 1-D sin-cos embedding of `pos` into `out[row * stride + offset ...]`: dims [0, dim/2) hold

@@ -15,7 +15,7 @@ import { linear } from "../../graph/ops/conv.ts";
 import { add, mul } from "../../graph/ops/elementwise.ts";
 import { layerNorm } from "../../graph/ops/norm.ts";
 import { cat, gather, permute, reshape, split } from "../../graph/ops/shape.ts";
-import { node1 } from "../../graph/ops/_util.ts";
+import { node1 } from "../../graph/ops/operands.ts";
 import {
   DIT_LN_EPS,
   type DiTConfig,
@@ -23,7 +23,7 @@ import {
   labelTableSize,
   mlpHidden,
   outChannels,
-} from "./_config.ts";
+} from "./config.ts";
 import { posEmbed2d, timestepFrequencies } from "./_embed.ts";
 import { attention, type DiTKernels, ditLinear, xavierBound } from "./_attention.ts";
 
@@ -53,7 +53,7 @@ const EMBED_STD = 0.02; // DiT initialize_weights: label table and timestep MLP,
  * @example
  * ```ts
  * import { ParamStore } from "../../graph/nn.ts";
- * import { ditConfig } from "./_config.ts";
+ * import { ditConfig } from "./config.ts";
  * import { ensurePosEmbed } from "./_forward.ts";
  * ensurePosEmbed(new ParamStore(Math.random), ditConfig("DiT-T/2", { inputSize: 8 }));
  * ```
@@ -124,7 +124,7 @@ function mlpIn(nn: Layers, name: string, x: Value, out: number, kernels: DiTKern
  * ```ts
  * import { Graph } from "../../graph/graph.ts";
  * import { Layers, ParamStore } from "../../graph/nn.ts";
- * import { ditConfig } from "./_config.ts";
+ * import { ditConfig } from "./config.ts";
  * import { ditForward } from "./_forward.ts";
  * const c = ditConfig("DiT-T/2", { inputSize: 8, numClasses: 10 });
  * const g = new Graph();

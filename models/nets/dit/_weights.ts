@@ -5,10 +5,14 @@
  *
  * @module
  */
-import { CheckpointError, loadCheckpoint, type LoadCheckpointOptions } from "../../io/checkpoint.ts";
+import {
+  CheckpointError,
+  loadCheckpoint,
+  type LoadCheckpointOptions,
+} from "../../io/checkpoint.ts";
 import type { StoredParam } from "../../graph/nn.ts";
 import { type Tensor, toFloat32 } from "../../core/tensor.ts";
-import { type DiTConfig, ditStateShapes } from "./_config.ts";
+import { type DiTConfig, ditStateShapes } from "./config.ts";
 
 /**
  * Options of {@link loadDiTWeights}.
@@ -33,7 +37,7 @@ const dims = (s: readonly number[]) => `[${s.join(", ")}]`;
  *
  * @example
  * ```ts
- * import { ditConfig } from "./_config.ts";
+ * import { ditConfig } from "./config.ts";
  * import { validateDiTState } from "./_weights.ts";
  * validateDiTState(new Map(), ditConfig("DiT-XL/2"), "x.pt"); // throws: key 'pos_embed' missing
  * ```
@@ -95,7 +99,7 @@ export function validateDiTState(
  *
  * @example
  * ```ts
- * import { ditConfig } from "./_config.ts";
+ * import { ditConfig } from "./config.ts";
  * import { loadDiTWeights } from "./_weights.ts";
  * const params = await loadDiTWeights("DiT-XL-2-256x256.pt", ditConfig("DiT-XL/2"));
  * ```

@@ -8,7 +8,7 @@
 import type { Denoiser } from "../../diffusion/denoiser.ts";
 import { Session, type SessionOptions } from "../../graph/session.ts";
 import type { DiTKernels } from "./_attention.ts";
-import { labelTableSize } from "./_config.ts";
+import { labelTableSize } from "./config.ts";
 import type { DiT } from "./dit.ts";
 
 /**

@@ -11,7 +11,7 @@
  */
 import { Graph, type ModelBytes, type ToModelOptions, type Value } from "../../graph/graph.ts";
 import { Layers, ParamStore, type StoredParam } from "../../graph/nn.ts";
-import { type DiTConfig, ditStateShapes } from "./_config.ts";
+import { type DiTConfig, ditStateShapes } from "./config.ts";
 import type { DiTKernels } from "./_attention.ts";
 import { ditForward } from "./_forward.ts";
 import { type LoadDiTOptions, loadDiTWeights, validateDiTState } from "./_weights.ts";
@@ -28,18 +28,11 @@ export {
   labelTableSize,
   MAX_PERIOD,
   outChannels,
-} from "./_config.ts";
+} from "./config.ts";
 export { posEmbed2d, timestepFrequencies } from "./_embed.ts";
 export type { DiTKernels } from "./_attention.ts";
 export { ditForward, type DiTForwardOptions } from "./_forward.ts";
 export { type LoadDiTOptions, validateDiTState } from "./_weights.ts";
-export {
-  DIT_CFG_CHANNELS,
-  type DiTDenoiser,
-  ditDenoiser,
-  type DiTDenoiserOptions,
-  forwardWithCfg,
-} from "./denoiser.ts";
 
 /**
  * Options of {@link DiT.graph}.

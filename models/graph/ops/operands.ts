@@ -85,14 +85,14 @@ export const attr = {
 /**
  * When `x` is a Transpose of some `z`, returns `[z, perm]` so that a layout-agnostic op can
  * run on `z` and be transposed after: pushing transposes down lets the channels-last
- * Gemm-lowered convs (`_conv_gemm.ts`) meet each other's transposes and fold them away.
+ * Gemm-lowered convs (`conv_gemm.ts`) meet each other's transposes and fold them away.
  * Only outside composite ops, whose internals autodiff treats as a unit.
  *
  * @example
  * ```ts
  * import { Graph } from "../graph.ts";
  * import { permute } from "./shape.ts";
- * import { transposedFrom } from "./_util.ts";
+ * import { transposedFrom } from "./operands.ts";
  * const g = new Graph();
  * const z = g.input("z", [2, 3, 4]);
  * transposedFrom(permute(z, [0, 2, 1]))?.[1]; // [0, 2, 1]

@@ -8,7 +8,7 @@
  */
 import type { Trainer } from "../../models/train/trainer.ts";
 import { IMAGENET_MEAN, IMAGENET_STD, normalize } from "../augment/normalize.ts";
-import { gatherBatch, type ImageSet } from "./_image_data.ts";
+import { gatherBatch, type ImageSet } from "./image_data.ts";
 
 /** Logits `[N, classes]` of a whole set, in order. */
 export async function predictLogits(

@@ -12,7 +12,7 @@
  *
  * @example
  * ```ts
- * import { FREQUENCY_EMBEDDING_SIZE } from "./_config.ts";
+ * import { FREQUENCY_EMBEDDING_SIZE } from "./config.ts";
  * FREQUENCY_EMBEDDING_SIZE; // 256
  * ```
  */
@@ -22,7 +22,7 @@ export const FREQUENCY_EMBEDDING_SIZE = 256;
  *
  * @example
  * ```ts
- * import { MAX_PERIOD } from "./_config.ts";
+ * import { MAX_PERIOD } from "./config.ts";
  * MAX_PERIOD; // 10000
  * ```
  */
@@ -32,7 +32,7 @@ export const MAX_PERIOD = 10000;
  *
  * @example
  * ```ts
- * import { DIT_LN_EPS } from "./_config.ts";
+ * import { DIT_LN_EPS } from "./config.ts";
  * DIT_LN_EPS; // 1e-6
  * ```
  */
@@ -81,7 +81,7 @@ const SIZES: Record<string, Omit<Arch, "patchSize">> = {
  *
  * @example
  * ```ts
- * import { DIT_ARCHS } from "./_config.ts";
+ * import { DIT_ARCHS } from "./config.ts";
  * DIT_ARCHS["DiT-XL/2"]; // { depth: 28, hiddenSize: 1152, numHeads: 16, patchSize: 2 }
  * ```
  */
@@ -107,7 +107,7 @@ const DEFAULTS = {
  *
  * @example
  * ```ts
- * import { ditConfig } from "./_config.ts";
+ * import { ditConfig } from "./config.ts";
  * const xl = ditConfig("DiT-XL/2"); // DiT-XL-2-256x256.pt: 32x32x4 latents, 1000 classes
  * const tiny = ditConfig("DiT-T/2", { inputSize: 8, numClasses: 10 });
  * ```
@@ -132,7 +132,7 @@ export function ditConfig(
  *
  * @example
  * ```ts
- * import { checkConfig, ditConfig } from "./_config.ts";
+ * import { checkConfig, ditConfig } from "./config.ts";
  * checkConfig({ ...ditConfig("DiT-S/2"), numHeads: 5 }); // throws: 384 is not a multiple of 5
  * ```
  */
@@ -177,7 +177,7 @@ export function checkConfig(c: DiTConfig): void {
  *
  * @example
  * ```ts
- * import { ditConfig, labelTableSize } from "./_config.ts";
+ * import { ditConfig, labelTableSize } from "./config.ts";
  * labelTableSize(ditConfig("DiT-XL/2")); // 1001
  * ```
  */
@@ -190,7 +190,7 @@ export function labelTableSize(c: DiTConfig): number {
  *
  * @example
  * ```ts
- * import { ditConfig, outChannels } from "./_config.ts";
+ * import { ditConfig, outChannels } from "./config.ts";
  * outChannels(ditConfig("DiT-XL/2")); // 8
  * ```
  */
@@ -203,7 +203,7 @@ export function outChannels(c: DiTConfig): number {
  *
  * @example
  * ```ts
- * import { ditConfig, mlpHidden } from "./_config.ts";
+ * import { ditConfig, mlpHidden } from "./config.ts";
  * mlpHidden(ditConfig("DiT-XL/2")); // 4608
  * ```
  */
@@ -217,7 +217,7 @@ export function mlpHidden(c: DiTConfig): number {
  *
  * @example
  * ```ts
- * import { ditConfig, ditStateShapes } from "./_config.ts";
+ * import { ditConfig, ditStateShapes } from "./config.ts";
  * ditStateShapes(ditConfig("DiT-XL/2")).get("y_embedder.embedding_table.weight"); // [1001, 1152]
  * ```
  */

@@ -63,7 +63,7 @@ export const GLOBAL_FLAGS: Record<string, Flag> = {
  *
  * @example
  * ```ts
- * import { parseCommand } from "./_command.ts";
+ * import { parseCommand } from "./command.ts";
  * const { values, positionals } = parseCommand(command, ["--seed", "0", "store/"]);
  * ```
  */
@@ -116,7 +116,7 @@ export function parseCommand(
  *
  * @example
  * ```ts
- * import { helpText } from "./_command.ts";
+ * import { helpText } from "./command.ts";
  * console.log(helpText(command));
  * ```
  */
