@@ -35,8 +35,7 @@ import { trainTeacher } from "../eval/protocols/teacher.ts";
 import { buildClassifier } from "../eval/classifiers/zoo.ts";
 import { loadImageSet } from "../eval/protocols/image_data.ts";
 import { argmaxRows, predictLogits } from "../eval/protocols/evaluate.ts";
-import { hashFile } from "../eval/tables/setup.ts";
-import { sha256Hex } from "../models/core/hash.ts";
+import { sha256File, sha256Hex } from "../models/core/hash.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { values: v } = parseArgs({
@@ -136,7 +135,7 @@ const codec = await taef2Codec({
   normalisation: info.normalisation,
 });
 const model = unetDenoiser({ config: info.config, weights, predictionType: info.predictionType });
-const modelHash = (await hashFile(v.model!)).slice(0, 12);
+const modelHash = (await sha256File(v.model!)).slice(0, 12);
 await encode(store, codec, {
   ...ENCODE_DEFAULTS,
   data: v.subset!,

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { fnv1aHex } from "../../models/core/hash.ts";
 import { imagenetIndex } from "../../stages/images/classes.ts";
 import { CLASSIFIER_NAMES } from "../classifiers/zoo.ts";
 import { cellRecipe, type SampleRecipe, type TableDef } from "./spec.ts";
@@ -254,9 +255,8 @@ export function sampleVariant(r: SampleRecipe): string {
 export function datasetTag(id: DatasetId, classes: readonly string[]): string {
   const full = DATASETS[id].classes;
   if (classes.length === full.length && classes.every((c, i) => c === full[i])) return id;
-  let h = 2166136261; // FNV-1a, enough to tell class lists apart in a name
-  for (const ch of classes.join(",")) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
-  return `${id}-c${classes.length}-${h.toString(16).padStart(8, "0").slice(0, 6)}`;
+  // FNV-1a: enough to tell class lists apart in a name.
+  return `${id}-c${classes.length}-${fnv1aHex(classes.join(",")).slice(0, 6)}`;
 }
 
 function isZooName(n: string): boolean {

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256File, sha256Hex } from "../../models/core/hash.ts";
 import { loadCpuModel } from "../../models/nets/unet/cpu_model.ts";
 import { taef2Codec } from "../../models/codecs/taesd.ts";
 import { unetDenoiser } from "../../models/nets/unet/denoiser.ts";
@@ -149,7 +149,7 @@ async function cpuModels(src: Extract<ModelSource, { scale: "cpu" }>): Promise<S
     predictionType: info.predictionType,
     session: { intraOpThreads: src.threads },
   });
-  const hash = (await hashFile(src.model)).slice(0, 12);
+  const hash = (await sha256File(src.model)).slice(0, 12);
   return {
     scale: "cpu",
     root: `cpu/m${hash}`,
@@ -223,10 +223,8 @@ async function paperModels(src: Extract<ModelSource, { scale: "paper" }>): Promi
       if (loaded) await (await loaded).release();
     },
   };
-  const hash = createHash("sha256").update(
-    `${await hashFile(src.dit!)}\n${codec.id}\n${src.ditConfig}`,
-  )
-    .digest("hex").slice(0, 12);
+  const hash = (await sha256Hex(`${await sha256File(src.dit!)}\n${codec.id}\n${src.ditConfig}`))
+    .slice(0, 12);
   const imagenet = src.numClasses === IMAGENET_CLASSES;
   return {
     scale: "paper",
@@ -252,29 +250,4 @@ async function paperModels(src: Extract<ModelSource, { scale: "paper" }>): Promi
       await codec.release();
     },
   };
-}
-
-/**
- * SHA-256 (hex) of a file, read in chunks (a 2.7 GB DiT checkpoint never sits in memory).
- *
- * @example
- * ```ts
- * import { hashFile } from "./setup.ts";
- * await hashFile("weights/cpu_unet.safetensors"); // "3f2a9c1b..."
- * ```
- */
-export async function hashFile(path: string): Promise<string> {
-  const h = createHash("sha256");
-  const f = await Deno.open(path, { read: true });
-  try {
-    const buf = new Uint8Array(1 << 22);
-    for (;;) {
-      const n = await f.read(buf);
-      if (n === null) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    f.close();
-  }
-  return h.digest("hex");
 }

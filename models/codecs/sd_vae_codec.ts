@@ -6,7 +6,8 @@
  * @module
  */
 import { batchCodec, type ModelCodec } from "./batch_codec.ts";
-import { fileHashPrefix, StateDict } from "../graph/weights.ts";
+import { fileHashPrefix } from "../core/hash.ts";
+import { StateDict } from "../graph/weights.ts";
 import {
   type AutoencoderKlConfig,
   autoencoderKlDecoder,

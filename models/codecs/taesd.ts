@@ -13,9 +13,9 @@
  *
  * @module
  */
-import { canonicalJson, sha256Hex } from "../core/hash.ts";
+import { canonicalJson, fileHashPrefix, sha256Hex } from "../core/hash.ts";
 import { batchCodec, type ModelCodec } from "./batch_codec.ts";
-import { fileHashPrefix, StateDict } from "../graph/weights.ts";
+import { StateDict } from "../graph/weights.ts";
 import { Graph, type Value } from "../graph/graph.ts";
 
 export type { ModelCodec };

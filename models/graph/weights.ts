@@ -101,18 +101,3 @@ export class StateDict {
     }
   }
 }
-
-/**
- * The first `n` hex digits of the SHA-256 of a file's bytes, to stamp weights in ids.
- *
- * @example
- * ```ts
- * import { fileHashPrefix } from "./weights.ts";
- * await fileHashPrefix("taef2_encoder.pth"); // "10a4e1021e89"
- * ```
- */
-export async function fileHashPrefix(path: string, n = 12): Promise<string> {
-  const bytes = await Deno.readFile(path);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, n);
-}
