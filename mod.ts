@@ -104,8 +104,8 @@ export type { PlotResult } from "./eval/plots/render.ts";
 export * from "./eval/plots/tsne_scatter.ts";
 export * from "./eval/plots/diversity_plot.ts";
 export * from "./eval/plots/sweep_plot.ts";
-// The augmentations' batch type; stages/write_image_folder.ts's ImageBatch keeps the name.
-export type { ImageBatch as AugmentImageBatch } from "./eval/augment/image_batch.ts";
+// The one image batch type (also exported as ImageBatch, with write_image_folder.ts); the old name stays.
+export type { ImageBatch as AugmentImageBatch } from "./stages/images/image_batch.ts";
 export type { ColorJitterOptions } from "./eval/augment/color_jitter.ts";
 export * from "./eval/augment/compose.ts";
 export * from "./eval/augment/cutmix.ts";

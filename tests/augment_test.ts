@@ -3,7 +3,7 @@ import { applyColorJitter, colorJitter, type JitterStep } from "../eval/augment/
 import { composeTrainAugment } from "../eval/augment/compose.ts";
 import { cutmix, type CutMixBox, cutmixSoft, randBbox } from "../eval/augment/cutmix.ts";
 import { hflip, randomHorizontalFlip } from "../eval/augment/flip.ts";
-import { type ImageBatch, imageBatch } from "../eval/augment/image_batch.ts";
+import { type ImageBatch, imageBatch } from "../stages/images/image_batch.ts";
 import { lighting, lightingOffsets } from "../eval/augment/lighting.ts";
 import { IMAGENET_MEAN, IMAGENET_STD, normalize } from "../eval/augment/normalize.ts";
 import {

@@ -15,7 +15,7 @@
  * @module
  */
 import type { Rng } from "../../models/core/random.ts";
-import { type ImageBatch, imageBatch } from "./image_batch.ts";
+import { type ImageBatch, imageBatch } from "../../stages/images/image_batch.ts";
 
 /** One jitter operation: `img' = factor * img + (1 - factor) * target`. */
 export interface JitterStep {
@@ -117,7 +117,7 @@ export function colorJitterSteps(rng: Rng, options: ColorJitterOptions): JitterS
  * ```ts
  * import { Rng } from "../../models/core/random.ts";
  * import { COLOR_JITTER_DEFAULTS, colorJitter } from "./color_jitter.ts";
- * import { imageBatch } from "./image_batch.ts";
+ * import { imageBatch } from "../../stages/images/image_batch.ts";
  * const y = colorJitter(imageBatch([4, 3, 8, 8]), Rng.from(0), COLOR_JITTER_DEFAULTS);
  * ```
  */

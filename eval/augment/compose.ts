@@ -19,7 +19,7 @@ import type { Rng } from "../../models/core/random.ts";
 import { COLOR_JITTER_DEFAULTS, colorJitter, type ColorJitterOptions } from "./color_jitter.ts";
 import { cutmix, CUTMIX_DEFAULTS, type CutMixResult } from "./cutmix.ts";
 import { FLIP_P, randomHorizontalFlip } from "./flip.ts";
-import type { ImageBatch } from "./image_batch.ts";
+import type { ImageBatch } from "../../stages/images/image_batch.ts";
 import { lighting, LIGHTING_ALPHA_STD } from "./lighting.ts";
 import { IMAGENET_MEAN, IMAGENET_STD, normalize } from "./normalize.ts";
 import { RANDOM_RESIZED_CROP_DEFAULTS, randomResizedCrop } from "./random_resized_crop.ts";
@@ -77,7 +77,7 @@ export type TrainAugment = (images: ImageBatch, labels: Int32Array, rng: Rng) =>
  * ```ts
  * import { Rng } from "../../models/core/random.ts";
  * import { composeTrainAugment } from "./compose.ts";
- * import { imageBatch } from "./image_batch.ts";
+ * import { imageBatch } from "../../stages/images/image_batch.ts";
  * const augment = composeTrainAugment({ size: 64 });
  * const batch = augment(imageBatch([8, 3, 64, 64]), new Int32Array(8), Rng.from(0, 1));
  * // loss = batch.lambda * CE(out, batch.labelsA) + (1 - batch.lambda) * CE(out, batch.labelsB)

@@ -19,7 +19,7 @@
  * @module
  */
 import type { Rng } from "../../models/core/random.ts";
-import { type ImageBatch, imageBatch } from "./image_batch.ts";
+import { type ImageBatch, imageBatch } from "../../stages/images/image_batch.ts";
 
 /** CutMix settings of the hard-label protocol: beta 1.0, prob 1.0 (SPEC section 4). */
 export const CUTMIX_DEFAULTS = { beta: 1.0, prob: 1.0 } as const;
@@ -106,7 +106,7 @@ export function randBbox(height: number, width: number, lam: number, rng: Rng): 
  *
  * @example
  * ```ts
- * import { imageBatch } from "./image_batch.ts";
+ * import { imageBatch } from "../../stages/images/image_batch.ts";
  * import { pasteBox } from "./cutmix.ts";
  * const { images, lambda } = pasteBox(imageBatch([2, 3, 4, 4]), new Int32Array([1, 0]),
  *   { top: 0, left: 0, bottom: 2, right: 2 }); // lambda = 0.75
@@ -151,7 +151,7 @@ export function pasteBox(
  * ```ts
  * import { Rng } from "../../models/core/random.ts";
  * import { cutmix } from "./cutmix.ts";
- * import { imageBatch } from "./image_batch.ts";
+ * import { imageBatch } from "../../stages/images/image_batch.ts";
  * const r = cutmix(imageBatch([4, 3, 8, 8]), new Int32Array([0, 1, 2, 3]), Rng.from(0));
  * // loss = r.lambda * CE(out, r.labelsA) + (1 - r.lambda) * CE(out, r.labelsB)
  * ```
@@ -202,7 +202,7 @@ export function cutmix(
  * ```ts
  * import { Rng } from "../../models/core/random.ts";
  * import { cutmixSoft } from "./cutmix.ts";
- * import { imageBatch } from "./image_batch.ts";
+ * import { imageBatch } from "../../stages/images/image_batch.ts";
  * const { images, perm } = cutmixSoft(imageBatch([4, 3, 8, 8]), Rng.from(0));
  * ```
  */

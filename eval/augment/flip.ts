@@ -6,7 +6,7 @@
  * @module
  */
 import type { Rng } from "../../models/core/random.ts";
-import { type ImageBatch, imageBatch } from "./image_batch.ts";
+import { type ImageBatch, imageBatch } from "../../stages/images/image_batch.ts";
 
 /** Flip probability of the evaluation protocols (torchvision default, SPEC section 4). */
 export const FLIP_P = 0.5;
@@ -33,7 +33,7 @@ function flipImage(src: ImageBatch, dst: ImageBatch, index: number): void {
  * @example
  * ```ts
  * import { hflip } from "./flip.ts";
- * import { imageBatch } from "./image_batch.ts";
+ * import { imageBatch } from "../../stages/images/image_batch.ts";
  * const y = hflip(imageBatch([1, 1, 1, 3], new Float32Array([1, 2, 3]))); // [3, 2, 1]
  * ```
  */
@@ -51,7 +51,7 @@ export function hflip(images: ImageBatch): ImageBatch {
  * ```ts
  * import { Rng } from "../../models/core/random.ts";
  * import { randomHorizontalFlip } from "./flip.ts";
- * import { imageBatch } from "./image_batch.ts";
+ * import { imageBatch } from "../../stages/images/image_batch.ts";
  * const { images, flipped } = randomHorizontalFlip(imageBatch([8, 3, 4, 4]), Rng.from(0));
  * ```
  */

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Rng } from "../../models/core/random.ts";
-import { type ImageBatch, imageBatch } from "./image_batch.ts";
+import { type ImageBatch, imageBatch } from "../../stages/images/image_batch.ts";
 
 /** ImageNet RGB PCA eigenvalues (IDC data.py, from fb.resnet.torch). */
 export const IMAGENET_EIGVAL: readonly number[] = Object.freeze([0.2175, 0.0188, 0.0045]);
@@ -50,7 +50,7 @@ export function lightingOffsets(
  * @example
  * ```ts
  * import { Rng } from "../../models/core/random.ts";
- * import { imageBatch } from "./image_batch.ts";
+ * import { imageBatch } from "../../stages/images/image_batch.ts";
  * import { lighting } from "./lighting.ts";
  * const y = lighting(imageBatch([4, 3, 8, 8]), Rng.from(0)); // alphastd 0.1
  * ```

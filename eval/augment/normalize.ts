@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ImageBatch, imageBatch } from "./image_batch.ts";
+import { type ImageBatch, imageBatch } from "../../stages/images/image_batch.ts";
 
 /** ImageNet channel means (torchvision/IDC `MEANS['imagenet']`). */
 export const IMAGENET_MEAN: readonly number[] = Object.freeze([0.485, 0.456, 0.406]);
@@ -17,7 +17,7 @@ export const IMAGENET_STD: readonly number[] = Object.freeze([0.229, 0.224, 0.22
  *
  * @example
  * ```ts
- * import { imageBatch } from "./image_batch.ts";
+ * import { imageBatch } from "../../stages/images/image_batch.ts";
  * import { normalize } from "./normalize.ts";
  * const y = normalize(imageBatch([1, 3, 1, 1], new Float32Array([0.485, 0.456, 0.406]))); // zeros
  * ```

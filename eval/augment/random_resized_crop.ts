@@ -22,7 +22,7 @@
 import type { Rng } from "../../models/core/random.ts";
 import { cropResizeBilinear } from "./_bilinear.ts";
 import { roundHalfEven } from "./_round.ts";
-import { type ImageBatch, imageBatch } from "./image_batch.ts";
+import { type ImageBatch, imageBatch } from "../../stages/images/image_batch.ts";
 
 /** A crop: rows [top, top + height), columns [left, left + width). */
 export interface CropBox {
@@ -108,7 +108,7 @@ export function randomResizedCropParams(
  *
  * @example
  * ```ts
- * import { imageBatch } from "./image_batch.ts";
+ * import { imageBatch } from "../../stages/images/image_batch.ts";
  * import { resizedCrop } from "./random_resized_crop.ts";
  * const y = resizedCrop(imageBatch([1, 3, 64, 64]), { top: 8, left: 8, height: 48, width: 40 }, 64);
  * // y.shape = [1, 3, 64, 64]
@@ -129,7 +129,7 @@ export function resizedCrop(
  * @example
  * ```ts
  * import { Rng } from "../../models/core/random.ts";
- * import { imageBatch } from "./image_batch.ts";
+ * import { imageBatch } from "../../stages/images/image_batch.ts";
  * import { randomResizedCrop } from "./random_resized_crop.ts";
  * const y = randomResizedCrop(imageBatch([4, 3, 64, 64]), 64, Rng.from(0), { scale: [0.5, 1] });
  * ```

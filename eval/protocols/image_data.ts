@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ImageBatch } from "../augment/image_batch.ts";
+import type { ImageBatch } from "../../stages/images/image_batch.ts";
 import { listImageFolder } from "../../stages/images/image_folder.ts";
 import { loadImages } from "../../stages/images/load_images.ts";
 import type { Rng } from "../../models/core/random.ts";

@@ -8,22 +8,9 @@
 import { join } from "node:path";
 import sharp from "sharp";
 import { writeFileAtomic } from "../../models/io/safetensors.ts";
+import type { ImageBatch } from "./image_batch.ts";
 
-/**
- * A float32 image batch [N, 3, H, W] (e.g. a `Tensor` with dtype F32).
- *
- * @example
- * ```ts
- * import type { ImageBatch } from "./write_image_folder.ts";
- * const batch: ImageBatch = { shape: [1, 3, 4, 4], data: new Float32Array(48) };
- * ```
- */
-export interface ImageBatch {
-  /** [N, 3, H, W] */
-  shape: readonly number[];
-  /** Values in row-major (C) order. */
-  data: Float32Array;
-}
+export type { ImageBatch } from "./image_batch.ts";
 
 /**
  * Options of {@link writeImageFolder}.

@@ -6,7 +6,8 @@
  * @module
  */
 import type { Denoiser } from "../../diffusion/denoiser.ts";
-import { Session, type SessionOptions } from "../../graph/session.ts";
+import type { SessionOptions } from "../../graph/session.ts";
+import { SessionCache } from "../../graph/batch_sessions.ts";
 import type { DiTKernels } from "./_attention.ts";
 import { labelTableSize } from "./config.ts";
 import type { DiT } from "./dit.ts";
@@ -66,7 +67,8 @@ export interface DiTDenoiser extends Denoiser {
  *
  * @example
  * ```ts
- * import { DiT, ditConfig, ditDenoiser } from "./dit.ts";
+ * import { DiT, ditConfig } from "./dit.ts";
+ * import { ditDenoiser } from "./denoiser.ts";
  * const dit = await DiT.load("DiT-XL-2-256x256.pt", ditConfig("DiT-XL/2"));
  * const den = ditDenoiser(dit, { session: { intraOpThreads: 2 } });
  * const out = await den.forward(x, new Float32Array([999, 999]), new Int32Array([207, 1000]));
@@ -79,27 +81,14 @@ export function ditDenoiser(model: DiT, o: DiTDenoiserOptions = {}): DiTDenoiser
   if (!Number.isInteger(maxSessions) || maxSessions < 1) {
     throw new RangeError(`ditDenoiser: maxSessions must be a positive integer, got ${maxSessions}`);
   }
-  const sessions = new Map<number, Promise<Session>>(); // insertion order = least recent first
+  const sessions = new SessionCache(
+    (batch) => model.toModel(batch, { kernels: o.kernels ?? "contrib" }),
+    o.session,
+    maxSessions,
+  );
   const plane = c.inputSize * c.inputSize;
   const per = c.inChannels * plane;
   const table = labelTableSize(c);
-
-  async function session(batch: number): Promise<Session> {
-    let s = sessions.get(batch);
-    if (s) {
-      sessions.delete(batch); // move to most recent
-      sessions.set(batch, s);
-      return s;
-    }
-    s = Session.create(model.toModel(batch, { kernels: o.kernels ?? "contrib" }), o.session);
-    sessions.set(batch, s);
-    while (sessions.size > maxSessions) {
-      const [oldest, old] = sessions.entries().next().value!;
-      sessions.delete(oldest);
-      await (await old).release();
-    }
-    return s;
-  }
 
   return {
     model,
@@ -123,7 +112,7 @@ export function ditDenoiser(model: DiT, o: DiTDenoiserOptions = {}): DiTDenoiser
           );
         }
       }
-      const s = await session(B);
+      const s = await sessions.session(B);
       const { out } = await s.run({
         x: { dtype: "F32", shape: [B, c.inChannels, c.inputSize, c.inputSize], data: x },
         t: { dtype: "F32", shape: [B], data: t },
@@ -131,11 +120,7 @@ export function ditDenoiser(model: DiT, o: DiTDenoiserOptions = {}): DiTDenoiser
       });
       return out.data as Float32Array;
     },
-    async release(): Promise<void> {
-      const all = [...sessions.values()];
-      sessions.clear();
-      for (const s of all) await (await s).release();
-    },
+    release: (): Promise<void> => sessions.release(),
   };
 }
 

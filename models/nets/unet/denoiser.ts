@@ -6,7 +6,8 @@
  */
 import { Graph } from "../../graph/graph.ts";
 import { Layers, ParamStore } from "../../graph/nn.ts";
-import { Session, type SessionOptions } from "../../graph/session.ts";
+import type { SessionOptions } from "../../graph/session.ts";
+import { SessionCache } from "../../graph/batch_sessions.ts";
 import type { Tensor } from "../../core/tensor.ts";
 import { timestepDim, timestepFeatures, unet, type UNetConfig } from "./unet.ts";
 import type { Denoiser, PredictionType } from "../../diffusion/denoiser.ts";
@@ -56,25 +57,19 @@ export function unetDenoiser(o: UNetDenoiserOptions): Denoiser & { release(): Pr
       throw new RangeError(`U-Net weight ${(e as Error).message.replace(/^State dict /, "")}`);
     }
   }
-  const sessions = new Map<number, Promise<Session>>();
-  const sessionFor = (b: number) => {
-    let s = sessions.get(b);
-    if (!s) {
-      const g = new Graph();
-      const layers = new Layers(g, store, false);
-      const out = unet(
-        layers,
-        cfg,
-        g.input("x", [b, cfg.inChannels, cfg.size, cfg.size]),
-        g.input("t_feat", [b, timestepDim(cfg)]),
-        g.input("y", [b], "int64"),
-      );
-      g.output(out, "out");
-      s = Session.create(g.toModel({ paramsAs: "initializers" }), o.session);
-      sessions.set(b, s);
-    }
-    return s;
-  };
+  const sessions = new SessionCache((b) => {
+    const g = new Graph();
+    const layers = new Layers(g, store, false);
+    const out = unet(
+      layers,
+      cfg,
+      g.input("x", [b, cfg.inChannels, cfg.size, cfg.size]),
+      g.input("t_feat", [b, timestepDim(cfg)]),
+      g.input("y", [b], "int64"),
+    );
+    g.output(out, "out");
+    return g.toModel({ paramsAs: "initializers" });
+  }, o.session);
   return {
     latentShape: [cfg.inChannels, cfg.size, cfg.size],
     numClasses: cfg.numClasses,
@@ -82,7 +77,7 @@ export function unetDenoiser(o: UNetDenoiserOptions): Denoiser & { release(): Pr
     learnSigma: false,
     async forward(x, t, y) {
       const b = y.length;
-      const s = await sessionFor(b);
+      const s = await sessions.session(b);
       const out = await s.run({
         x: { dtype: "F32", shape: [b, cfg.inChannels, cfg.size, cfg.size], data: x },
         t_feat: {
@@ -94,9 +89,6 @@ export function unetDenoiser(o: UNetDenoiserOptions): Denoiser & { release(): Pr
       });
       return out.out.data as Float32Array;
     },
-    async release() {
-      for (const s of sessions.values()) await (await s).release();
-      sessions.clear();
-    },
+    release: () => sessions.release(),
   };
 }

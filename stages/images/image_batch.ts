@@ -1,8 +1,9 @@
 /**
- * The image batch type every augmentation takes and returns: float32 values in NCHW
- * (row-major) order, as PyTorch's `Tensor[N, C, H, W]`. Pixel values are in [0, 1] before
- * {@link ./normalize.ts normalize}; ColorJitter and Lighting do not clamp (IDC does not),
- * so values slightly outside [0, 1] are expected after them.
+ * The toolkit's one image batch type: float32 values in NCHW (row-major) order, as PyTorch's
+ * `Tensor[N, C, H, W]`. Image folders are written from it (write_image_folder.ts) and every
+ * augmentation (eval/augment/) takes and returns it. Pixel values are in [0, 1] before
+ * `normalize`; ColorJitter and Lighting do not clamp (IDC does not), so values slightly
+ * outside [0, 1] are expected after them; decoded samples are in [-1, 1].
  *
  * @module
  */
@@ -11,8 +12,8 @@
 export interface ImageBatch {
   /** Pixel values, NCHW row-major. */
   data: Float32Array;
-  /** [N, C, H, W]. */
-  shape: [number, number, number, number];
+  /** [N, C, H, W] ({@link imageBatch} checks the rank; a `Tensor` fits too). */
+  shape: readonly number[];
 }
 
 /**
@@ -25,9 +26,12 @@ export interface ImageBatch {
  * ```
  */
 export function imageBatch(
-  shape: readonly [number, number, number, number],
+  shape: readonly number[],
   data?: Float32Array,
 ): ImageBatch {
+  if (shape.length !== 4) {
+    throw new RangeError(`Image batch shape must be 4 integers >= 0 [N, C, H, W], got [${shape}]`);
+  }
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new RangeError(
