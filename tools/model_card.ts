@@ -44,7 +44,7 @@ scales"): it stands in for DiT-XL/2 in the cpu-scale pipeline and tables.
 
 | field | value |
 | --- | --- |
-| architecture | latent U-Net (models/unet.ts): ${JSON.stringify(info.config)} |
+| architecture | latent U-Net (models/nets/unet/unet.ts): ${JSON.stringify(info.config)} |
 | parameters | ${params.toLocaleString("en-US")} (stored as F16) |
 | prediction | ${info.predictionType} (v-prediction), linear betas 1e-4..0.02, 1000 steps; sample with fixed-small variance |
 | latents | TAEF2 (weights/taef2) at ${info.imageSize} px: 32x${info.imageSize / 8}x${
