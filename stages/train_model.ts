@@ -11,17 +11,17 @@
  *
  * @module
  */
-import type { Store } from "./store/store.ts";
+import type { Artifact, Store } from "./store/store.ts";
 import type { Codec } from "../models/codecs/codec.ts";
-import { encode, ENCODE_DEFAULTS } from "./encode.ts";
 import { Rng } from "../models/core/random.ts";
-import { createProgress } from "./progress.ts";
+import { createProgress, type Progress } from "./progress.ts";
 import { codeVersion, formatVersion } from "./store/version.ts";
 import { resolveClasses } from "./images/classes.ts";
 import { DiffusionTrainer } from "../models/train/diffusion_trainer.ts";
 import { CPU_UNET, type UNetConfig } from "../models/nets/unet/unet.ts";
 import { saveCpuModel } from "../models/nets/unet/cpu_model.ts";
 import { decodeSafetensors, encodeSafetensors, writeFileAtomic } from "../models/io/safetensors.ts";
+import { type TrainingLatents, trainingLatents } from "./_train_latents.ts";
 
 /** Options of {@link trainModel}. */
 export interface TrainModelOptions {
@@ -108,118 +108,25 @@ export async function trainModel(
 ): Promise<TrainModelReport> {
   const start = performance.now();
   const classes = resolveClasses(o.classes);
-  // 1. Latents of every training image and of its mirror image (raw TAEF2, no normalisation).
-  const base = {
-    ...ENCODE_DEFAULTS,
-    data: o.data,
-    classes,
-    classIds: "label" as const,
-    dtype: "F16" as const,
-  };
-  const sets = ["latents/train", "latents/train-flip"];
-  await encode(store, codec, { ...base, out: `${o.out}/${sets[0]}` });
-  await encode(store, codec, { ...base, out: `${o.out}/${sets[1]}`, flip: true });
-  const { x, labels, n, D } = await loadAll(store, sets.map((s) => `${o.out}/${s}`));
-  const C = o.config.inChannels;
-  const norm = channelStats(x, n, C, D / C);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < C; c++) {
-      const at = i * D + (c * D) / C;
-      for (let j = 0; j < D / C; j++) x[at + j] = (x[at + j] - norm.mean[c]) / norm.std[c];
-    }
-  }
-
-  // 2. The run: resume from its checkpoint when there is one. The total step count is not
-  // part of the run's identity: raising it continues the run.
-  const {
-    out: _o,
-    budgetMinutes: _b,
-    checkpointMinutes: _c,
-    exportPath: _e,
-    threads: _t,
-    steps: _s,
-    ...identity
-  } = o;
-  const run = await store.artifact(`${o.out}/run`, {
-    kind: "training",
-    options: { ...identity, codec: codec.id },
-    seed: o.seed,
-  });
-  const trainer = await DiffusionTrainer.create({
-    config: o.config,
-    batchSize: o.batchSize,
-    lr: o.lr,
-    weightDecay: 0,
-    emaDecay: o.emaDecay,
-    cfgDropout: o.cfgDropout,
-    predictionType: "v",
-    trainSteps: 1000,
-    seed: o.seed,
-    session: { intraOpThreads: o.threads },
-  });
+  // 1. Latents of every training image and of its mirror image, normalised per channel.
+  const channels = o.config.inChannels;
+  const data = await trainingLatents(store, codec, { data: o.data, out: o.out, channels }, classes);
+  // 2. The run: resume from its checkpoint when there is one.
+  const run = await openRun(store, codec, o);
+  const trainer = await createTrainer(o);
   const statePath = `${run.dir}/state.safetensors`;
-  let resumedFrom = 0;
-  try {
-    const bytes = await Deno.readFile(statePath);
-    trainer.loadStateDict(decodeSafetensors(bytes, statePath).tensors);
-    resumedFrom = trainer.steps;
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-
-  // 3. Train: an epoch-wise permutation per seed, batches of `batchSize`, checkpoints.
+  const resumedFrom = await resume(trainer, statePath);
+  // 3. Train: batches in a seeded order, checkpoints every `checkpointMinutes` and at the end.
   const progress = createProgress(`train ${o.out}`, o.steps - trainer.steps);
-  const perEpoch = Math.floor(n / o.batchSize);
-  let lastSave = performance.now();
-  let lastLoss = NaN;
-  const log: string[] = [];
+  const checkpoints = new Checkpoints(run, statePath, trainer, o, {
+    classes,
+    norm: data.norm,
+    images: data.n / 2,
+    codec: codec.id,
+  });
   const deadline = o.budgetMinutes === null ? Infinity : start + o.budgetMinutes * 60_000;
-  const save = async () => {
-    const state = trainer.stateDict();
-    await writeFileAtomic(statePath, encodeSafetensors(state, { steps: String(trainer.steps) }));
-    const prev = await Deno.readTextFile(`${run.dir}/loss.jsonl`).catch(() => "");
-    await run.writeFile("loss.jsonl", prev + log.join(""));
-    log.length = 0;
-    await saveCpuModel(o.exportPath, trainer.emaWeights(), {
-      config: o.config,
-      predictionType: "v",
-      imageSize: o.imageSize,
-      normalisation: norm,
-      classes,
-      training: {
-        steps: trainer.steps,
-        lastLoss,
-        batchSize: o.batchSize,
-        lr: o.lr,
-        emaDecay: o.emaDecay,
-        cfgDropout: o.cfgDropout,
-        seed: o.seed,
-        data: o.data,
-        images: n / 2,
-        flips: true,
-        codec: codec.id,
-        code: formatVersion(await codeVersion()),
-      },
-    });
-    lastSave = performance.now();
-  };
-  const xb = new Float32Array(o.batchSize * D);
-  const yb = new Int32Array(o.batchSize);
-  while (trainer.steps < o.steps && performance.now() < deadline) {
-    const epoch = Math.floor(trainer.steps / perEpoch);
-    const perm = Rng.from(o.seed, 0x5eed, epoch).permutation(n);
-    const b0 = (trainer.steps % perEpoch) * o.batchSize;
-    for (let i = 0; i < o.batchSize; i++) {
-      const j = perm[b0 + i];
-      xb.set(x.subarray(j * D, (j + 1) * D), i * D);
-      yb[i] = labels[j];
-    }
-    lastLoss = await trainer.step(xb, yb);
-    log.push(JSON.stringify({ step: trainer.steps, loss: lastLoss, t: Date.now() }) + "\n");
-    progress.tick(1, `loss ${lastLoss.toFixed(4)}`);
-    if (performance.now() - lastSave > o.checkpointMinutes * 60_000) await save();
-  }
-  await save();
+  const lastLoss = await trainSteps(trainer, data, o, deadline, progress, checkpoints);
+  await checkpoints.save(lastLoss);
   progress.done();
   await trainer.release();
   return {
@@ -232,47 +139,152 @@ export async function trainModel(
   };
 }
 
-async function loadAll(store: Store, names: string[]) {
-  const parts: { x: Float32Array; label: number }[] = [];
-  let D = 0;
-  for (const name of names) {
-    const a = await store.open(name);
-    for (const s of await a.shards()) {
-      const { tensors, metadata } = await a.readShard(s);
-      const t = tensors.get("latents")!;
-      D = t.shape.slice(1).reduce((p, q) => p * q, 1);
-      parts.push({ x: t.data as Float32Array, label: Number(metadata.label) });
-    }
-  }
-  const n = parts.reduce((a, p) => a + p.x.length / D, 0);
-  const x = new Float32Array(n * D);
-  const labels = new Int32Array(n);
-  let at = 0;
-  for (const p of parts) {
-    x.set(p.x, at * D);
-    labels.fill(p.label, at, at + p.x.length / D);
-    at += p.x.length / D;
-  }
-  return { x, labels, n, D };
+/**
+ * The run's artifact. The total step count (and where or how often it writes) is not part of
+ * the run's identity: raising `steps` continues the run.
+ */
+function openRun(store: Store, codec: Codec, o: TrainModelOptions): Promise<Artifact> {
+  const {
+    out: _o,
+    budgetMinutes: _b,
+    checkpointMinutes: _c,
+    exportPath: _e,
+    threads: _t,
+    steps: _s,
+    ...identity
+  } = o;
+  return store.artifact(`${o.out}/run`, {
+    kind: "training",
+    options: { ...identity, codec: codec.id },
+    seed: o.seed,
+  });
 }
 
-/** Per-channel mean and (population) std of latents [n, C, P]. */
-function channelStats(x: Float32Array, n: number, C: number, P: number) {
-  const mean: number[] = [];
-  const std: number[] = [];
-  for (let c = 0; c < C; c++) {
-    let s = 0;
-    let s2 = 0;
-    for (let i = 0; i < n; i++) {
-      const at = (i * C + c) * P;
-      for (let j = 0; j < P; j++) {
-        s += x[at + j];
-        s2 += x[at + j] ** 2;
-      }
-    }
-    const m = s / (n * P);
-    mean.push(m);
-    std.push(Math.sqrt(Math.max(s2 / (n * P) - m * m, 1e-12)));
+/** The trainer: v-prediction over 1000 steps, AdamW without weight decay, an EMA. */
+function createTrainer(o: TrainModelOptions): Promise<DiffusionTrainer> {
+  return DiffusionTrainer.create({
+    config: o.config,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    weightDecay: 0,
+    emaDecay: o.emaDecay,
+    cfgDropout: o.cfgDropout,
+    predictionType: "v",
+    trainSteps: 1000,
+    seed: o.seed,
+    session: { intraOpThreads: o.threads },
+  });
+}
+
+/** Loads the run's checkpoint into `trainer` when there is one; returns its step count. */
+async function resume(trainer: DiffusionTrainer, statePath: string): Promise<number> {
+  try {
+    const bytes = await Deno.readFile(statePath);
+    trainer.loadStateDict(decodeSafetensors(bytes, statePath).tensors);
+    return trainer.steps;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    return 0;
   }
-  return { mean, std };
+}
+
+/**
+ * The step loop: an epoch-wise permutation per seed, batches of `batchSize`, a loss line per
+ * step, a checkpoint when one is due. Stops at `o.steps` or at `deadline`; returns the last
+ * loss (NaN when it took no step).
+ */
+async function trainSteps(
+  trainer: DiffusionTrainer,
+  { x, labels, n, D }: TrainingLatents,
+  o: TrainModelOptions,
+  deadline: number,
+  progress: Progress,
+  checkpoints: Checkpoints,
+): Promise<number> {
+  const perEpoch = Math.floor(n / o.batchSize);
+  let lastLoss = NaN;
+  const xb = new Float32Array(o.batchSize * D); // [batch, C, H, W]
+  const yb = new Int32Array(o.batchSize); // [batch]
+  while (trainer.steps < o.steps && performance.now() < deadline) {
+    const epoch = Math.floor(trainer.steps / perEpoch);
+    const perm = Rng.from(o.seed, 0x5eed, epoch).permutation(n);
+    const b0 = (trainer.steps % perEpoch) * o.batchSize;
+    for (let i = 0; i < o.batchSize; i++) {
+      const j = perm[b0 + i];
+      xb.set(x.subarray(j * D, (j + 1) * D), i * D);
+      yb[i] = labels[j];
+    }
+    lastLoss = await trainer.step(xb, yb);
+    checkpoints.record(lastLoss);
+    progress.tick(1, `loss ${lastLoss.toFixed(4)}`);
+    if (checkpoints.due()) await checkpoints.save(lastLoss);
+  }
+  return lastLoss;
+}
+
+/**
+ * The run's checkpoint writes: `state.safetensors` (rewritten atomically), the loss lines
+ * since the last write appended to `loss.jsonl`, and the EMA weights exported as a model file.
+ */
+class Checkpoints {
+  #log: string[] = [];
+  #lastSave = performance.now();
+
+  constructor(
+    readonly run: Artifact,
+    readonly statePath: string,
+    readonly trainer: DiffusionTrainer,
+    readonly o: TrainModelOptions,
+    readonly meta: {
+      classes: string[];
+      norm: { mean: number[]; std: number[] };
+      images: number;
+      codec: string;
+    },
+  ) {}
+
+  /** Logs the loss of the step just taken. */
+  record(loss: number): void {
+    this.#log.push(JSON.stringify({ step: this.trainer.steps, loss, t: Date.now() }) + "\n");
+  }
+
+  /** Whether `checkpointMinutes` have passed since the last write. */
+  due(): boolean {
+    return performance.now() - this.#lastSave > this.o.checkpointMinutes * 60_000;
+  }
+
+  /** Writes the state, the loss log and the model file. */
+  async save(lastLoss: number): Promise<void> {
+    const { run, trainer, o, meta } = this;
+    const state = trainer.stateDict();
+    await writeFileAtomic(
+      this.statePath,
+      encodeSafetensors(state, { steps: String(trainer.steps) }),
+    );
+    const prev = await Deno.readTextFile(`${run.dir}/loss.jsonl`).catch(() => "");
+    await run.writeFile("loss.jsonl", prev + this.#log.join(""));
+    this.#log.length = 0;
+    await saveCpuModel(o.exportPath, trainer.emaWeights(), {
+      config: o.config,
+      predictionType: "v",
+      imageSize: o.imageSize,
+      normalisation: meta.norm,
+      classes: meta.classes,
+      training: {
+        steps: trainer.steps,
+        lastLoss,
+        batchSize: o.batchSize,
+        lr: o.lr,
+        emaDecay: o.emaDecay,
+        cfgDropout: o.cfgDropout,
+        seed: o.seed,
+        data: o.data,
+        images: meta.images,
+        flips: true,
+        codec: meta.codec,
+        code: formatVersion(await codeVersion()),
+      },
+    });
+    this.#lastSave = performance.now();
+  }
 }

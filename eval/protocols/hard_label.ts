@@ -62,7 +62,7 @@ export interface HardLabelOptions {
   val: string;
   /** Classes in label order (preset, comma list or array); default the train folder's classes. */
   classes?: string | string[];
-  /** Zoo network (eval/models/zoo.ts), e.g. `resnetap-10` (the paper's default). */
+  /** Zoo network (eval/classifiers/zoo.ts), e.g. `resnetap-10` (the paper's default). */
   model: string;
   /** Training seeds, one run each. */
   seeds: number[];

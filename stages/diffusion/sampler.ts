@@ -1,21 +1,23 @@
 /**
  * The sampling loop: DDPM (DiT's `p_sample`, learned-range or fixed variances) or DDIM
  * (eta 0 by default), classifier-free guidance, MGD3 mode guidance with stop guidance, and
- * D4M-style prototype initialisation. The model, the schedule and the guidance term are
- * separate; this file only writes the loop.
+ * D4M-style prototype initialisation. The model (`models/diffusion/denoiser.ts`), the DDPM
+ * and DDIM steps (`_ddpm_step.ts`, `_ddim_step.ts`) and the guidance term (`guidance.ts`)
+ * are separate; this file writes the loop and applies the guidance between them.
  *
- * Notation (code -> paper): x -> x_t, x0 -> x-hat_0, mode -> m_i, g -> m_i - x-hat_0,
- * lambda -> lambda, sigma -> sigma_t (the model's std), abar -> alpha-bar_t, index -> the
- * respaced step S-1 .. 0.
+ * Notation (code -> paper): x -> x_t, x0 -> x-hat_0, eps -> epsilon, mode -> m_i,
+ * g -> m_i - x-hat_0, lambda -> lambda, mean -> mu_theta(x_t, t), sigma -> sigma_t (the
+ * model's std), abar -> alpha-bar_t, index -> the respaced step S-1 .. 0.
  *
  * @module
  */
 import { combineCfg, type Denoiser, predictX0Eps } from "../../models/diffusion/denoiser.ts";
 import type { GaussianSchedule } from "../../models/diffusion/schedule.ts";
 import { guidanceActive, modeDirection, type ModeGuidance } from "./guidance.ts";
+import { ddpmStd, ddpmStep, posteriorMean, type VarianceType } from "./_ddpm_step.ts";
+import { type DdimCoefs, ddimCoefs, ddimStep } from "./_ddim_step.ts";
 
-/** How the variance of a DDPM step is chosen. */
-export type VarianceType = "learned_range" | "fixed_small" | "fixed_large";
+export type { VarianceType } from "./_ddpm_step.ts";
 
 /** Where the Gaussian noise of one sample comes from (seeded per sample, or read from the store). */
 export interface NoiseSource {
@@ -59,6 +61,13 @@ export interface SamplerOptions {
   onStep?: (done: number, total: number) => void;
 }
 
+/** One sample's prediction at a step: x0_hat, eps and DiT's variance values (learnSigma). */
+interface Prediction {
+  x0: Float32Array; // [C, H, W]
+  eps: Float32Array; // [C, H, W]
+  varValues: Float32Array | null; // [C, H, W] in [-1, 1]
+}
+
 /**
  * Draws one latent per request with the same network call for the whole batch (doubled
  * for CFG). Each request's noise comes from its own source, so results do not depend on
@@ -78,21 +87,51 @@ export async function sampleBatch(
   requests: SampleRequest[],
   o: SamplerOptions,
 ): Promise<Float32Array> {
-  const [C, H, W] = model.latentShape;
-  const plane = H * W;
-  const D = C * plane;
-  const B = requests.length;
-  const S = o.schedule.numSteps;
-  const eta = o.eta ?? 0;
+  const D = model.latentShape.reduce((a, b) => a * b, 1);
   checkOptions(model, requests, o, D);
-  const outChannels = model.learnSigma ? 2 * C : C;
-  const cfgChannels = o.cfgChannels === "all" ? C : o.cfgChannels;
-  const useCfg = o.cfgScale !== 1;
-
+  const lambda = o.guidance?.lambda ?? 0;
   // 1. Start: x_T ~ N(0, I), or the prototype noised to the first step run (D4M).
-  let start = S - 1;
-  if (o.strength !== undefined) start = Math.min(S, Math.floor(S * o.strength)) - 1;
-  const x = new Float32Array(B * D); // [B, C, H, W]
+  const start = firstIndex(o.schedule.numSteps, o.strength);
+  const x = initialLatents(requests, o, start, D); // [B, C, H, W]
+  for (let index = start; index >= 0; index--) {
+    // 2-3. One network call (CFG on a doubled batch), then x0_hat and eps per sample.
+    const preds = await predict(model, x, requests, o, index);
+    const guided = lambda !== 0 && guidanceActive(index, o.guidance!.tStop);
+    const ddim = o.method === "ddim" ? ddimCoefs(o.schedule, index, o.eta ?? 0) : null;
+    for (const [b, { x0, eps, varValues }] of preds.entries()) {
+      const xb = x.subarray(b * D, (b + 1) * D); // [C, H, W]
+      const g = guided ? modeDirection(x0, requests[b].mode!) : null; // m_i - x0_hat
+      if (ddim === null) {
+        // 4a. DDPM: x_{t-1} = mu(x_t, x0_hat) + lambda sigma g + sigma z (no z at index 0).
+        const mean = posteriorMean(o.schedule, index, x0, xb); // [C, H, W] float64
+        const sigma = ddpmStd(o.schedule, index, o.variance, varValues, D); // [C, H, W]
+        if (g) guideMean(mean, lambda, sigma, g);
+        ddpmStep(xb, mean, sigma, index > 0 ? stepNoise(requests[b], index, D) : null);
+      } else {
+        // 4b. DDIM (Algorithm 1): eps_hat = eps - sqrt(1 - abar) lambda g; x0' from eps_hat.
+        const p = g ? guideEps(ddim, lambda, g, xb, eps) : { x0, eps };
+        const z = ddim.sigma > 0 && index > 0 ? stepNoise(requests[b], index, D) : null;
+        ddimStep(xb, ddim, p.x0, p.eps, z);
+      }
+    }
+    o.onStep?.(start - index + 1, start + 1);
+  }
+  return x;
+}
+
+/** The first respaced index run: S-1, or the D4M start floor(S * strength) - 1. */
+function firstIndex(S: number, strength: number | undefined): number {
+  return strength === undefined ? S - 1 : Math.min(S, Math.floor(S * strength)) - 1;
+}
+
+/** x_T = z per request, or sqrt(abar) prototype + sqrt(1 - abar) z at `start` (D4M). */
+function initialLatents(
+  requests: SampleRequest[],
+  o: SamplerOptions,
+  start: number,
+  D: number,
+): Float32Array {
+  const x = new Float32Array(requests.length * D); // [B, C, H, W]
   requests.forEach((r, b) => {
     const z = r.noise.initial();
     checkLength(z, D, "initial noise");
@@ -105,78 +144,83 @@ export async function sampleBatch(
       x.set(z, b * D);
     }
   });
-  const y = Int32Array.from(requests, (r) => r.classId);
-  const yIn = useCfg ? Int32Array.from([...y, ...new Array(B).fill(model.numClasses)]) : y;
-
-  for (let index = start; index >= 0; index--) {
-    // 2. The network at the original timestep; CFG on a doubled batch (DiT forward_with_cfg).
-    const tOrig = o.schedule.timestepMap[index];
-    const xIn = useCfg ? concat(x, x) : x;
-    const tIn = new Float32Array(yIn.length).fill(tOrig);
-    let out = await model.forward(xIn, tIn, yIn);
-    checkLength(out, yIn.length * outChannels * plane, "model output");
-    if (useCfg) out = combineCfg(out, B, outChannels, plane, o.cfgScale, cfgChannels);
-
-    const abar = o.schedule.alphasCumprod[index];
-    const abarPrev = o.schedule.alphasCumprodPrev[index];
-    const guided = o.guidance !== null && o.guidance.lambda !== 0 &&
-      guidanceActive(index, o.guidance.tStop);
-    for (let b = 0; b < B; b++) {
-      const xb = x.subarray(b * D, (b + 1) * D);
-      const base = b * outChannels * plane;
-      const pred = out.subarray(base, base + D);
-      // 3. x0_hat and eps from the (guided) prediction.
-      const { x0, eps } = predictX0Eps(model.predictionType, xb, pred, abar);
-      const g = guided ? modeDirection(x0, requests[b].mode!) : null; // m_i - x0_hat
-      const lambda = o.guidance?.lambda ?? 0;
-      if (o.method === "ddpm") {
-        // 4a. DDPM: x_{t-1} = mu(x_t, x0_hat) + lambda sigma g + sigma z (no z at index 0).
-        const c1 = Math.fround(o.schedule.posteriorMeanCoef1[index]);
-        const c2 = Math.fround(o.schedule.posteriorMeanCoef2[index]);
-        const varVals = model.learnSigma ? out.subarray(base + D, base + 2 * D) : null;
-        const z = index > 0 ? requests[b].noise.step(index) : null;
-        if (z) checkLength(z, D, `noise at step ${index}`);
-        const minLog = o.schedule.posteriorLogVarianceClipped[index];
-        const maxLog = Math.log(o.schedule.betas[index]);
-        const fixedLog = o.variance === "fixed_small"
-          ? minLog
-          : o.schedule.fixedLargeLogVariance(index);
-        for (let i = 0; i < D; i++) {
-          let logVar = fixedLog;
-          if (o.variance === "learned_range") {
-            const frac = (varVals![i] + 1) / 2; // [-1, 1] -> [min_var, max_var]
-            logVar = frac * Math.fround(maxLog) + (1 - frac) * Math.fround(minLog);
-          }
-          const sigma = Math.exp(0.5 * logVar);
-          let v = c1 * x0[i] + c2 * xb[i];
-          if (g) v += lambda * sigma * g[i];
-          if (z) v += sigma * z[i];
-          xb[i] = v;
-        }
-      } else {
-        // 4b. DDIM (Algorithm 1): eps_hat = eps - sqrt(1 - abar) lambda g; x0' from eps_hat.
-        const sq = Math.fround(Math.sqrt(1 - abar));
-        const ra = Math.fround(Math.sqrt(abar));
-        const sigma = eta * Math.sqrt((1 - abarPrev) / (1 - abar)) * Math.sqrt(1 - abar / abarPrev);
-        const cx0 = Math.fround(Math.sqrt(abarPrev));
-        const ceps = Math.fround(Math.sqrt(1 - abarPrev - sigma * sigma));
-        const z = sigma > 0 && index > 0 ? requests[b].noise.step(index) : null;
-        for (let i = 0; i < D; i++) {
-          let e = eps[i];
-          let x0i = x0[i];
-          if (g) {
-            e = e - sq * lambda * g[i];
-            x0i = (xb[i] - sq * e) / ra;
-          }
-          let v = x0i * cx0 + ceps * e;
-          if (z) v += sigma * z[i];
-          xb[i] = v;
-        }
-      }
-    }
-    o.onStep?.(start - index + 1, start + 1);
-  }
   return x;
+}
+
+/**
+ * The model output at respaced `index` -> (x0_hat, eps) per sample: the network at the
+ * original timestep, CFG on a doubled batch [cond; null] combined by `combineCfg` (DiT
+ * `forward_with_cfg`), then x0_hat and eps from the guided prediction.
+ */
+async function predict(
+  model: Denoiser,
+  x: Float32Array, // [B, C, H, W]
+  requests: SampleRequest[],
+  o: SamplerOptions,
+  index: number,
+): Promise<Prediction[]> {
+  const [C, H, W] = model.latentShape;
+  const plane = H * W;
+  const D = C * plane;
+  const B = requests.length;
+  const outChannels = model.learnSigma ? 2 * C : C;
+  const useCfg = o.cfgScale !== 1;
+  const y = requests.map((r) => r.classId);
+  const yIn = Int32Array.from(useCfg ? [...y, ...new Array(B).fill(model.numClasses)] : y);
+  const xIn = useCfg ? concat(x, x) : x; // [2B or B, C, H, W]
+  const tIn = new Float32Array(yIn.length).fill(o.schedule.timestepMap[index]);
+  let out = await model.forward(xIn, tIn, yIn); // [2B or B, Cout, H, W]
+  checkLength(out, yIn.length * outChannels * plane, "model output");
+  if (useCfg) {
+    const channels = o.cfgChannels === "all" ? C : o.cfgChannels;
+    out = combineCfg(out, B, outChannels, plane, o.cfgScale, channels); // [B, Cout, H, W]
+  }
+  const abar = o.schedule.alphasCumprod[index];
+  return requests.map((_, b) => {
+    const base = b * outChannels * plane;
+    const pred = out.subarray(base, base + D); // [C, H, W]
+    const { x0, eps } = predictX0Eps(
+      model.predictionType,
+      x.subarray(b * D, (b + 1) * D),
+      pred,
+      abar,
+    );
+    const varValues = model.learnSigma ? out.subarray(base + D, base + 2 * D) : null;
+    return { x0, eps, varValues };
+  });
+}
+
+/** MGD3 on a DDPM step (released code, SPEC section 2): mean += lambda sigma_t g, in float64. */
+function guideMean(mean: Float64Array, lambda: number, sigma: Float64Array, g: Float32Array) {
+  for (let i = 0; i < mean.length; i++) mean[i] += lambda * sigma[i] * g[i];
+}
+
+/**
+ * MGD3 on a DDIM step (paper Algorithm 1): eps_hat = eps - sqrt(1 - abar) lambda g and
+ * x0' = (x_t - sqrt(1 - abar) eps_hat) / sqrt(abar), in float64.
+ */
+function guideEps(
+  c: DdimCoefs,
+  lambda: number,
+  g: Float32Array, // [C, H, W]
+  xt: Float32Array, // [C, H, W]
+  eps: Float32Array, // [C, H, W]
+): { x0: Float64Array; eps: Float64Array } {
+  const sq = c.sqrtOneMinusAbar;
+  const epsHat = new Float64Array(eps.length); // [C, H, W]
+  const x0 = new Float64Array(eps.length); // [C, H, W]
+  for (let i = 0; i < eps.length; i++) {
+    epsHat[i] = eps[i] - sq * lambda * g[i];
+    x0[i] = (xt[i] - sq * epsHat[i]) / c.sqrtAbar;
+  }
+  return { x0, eps: epsHat };
+}
+
+/** The noise z of `r`'s step at `index`, checked for length. */
+function stepNoise(r: SampleRequest, index: number, D: number): Float32Array {
+  const z = r.noise.step(index);
+  checkLength(z, D, `noise at step ${index}`);
+  return z;
 }
 
 function concat(a: Float32Array, b: Float32Array): Float32Array {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Denoiser } from "../../diffusion/denoiser.ts";
+import { combineCfg, type Denoiser } from "../../diffusion/denoiser.ts";
 import type { SessionOptions } from "../../graph/session.ts";
 import { SessionCache } from "../../graph/batch_sessions.ts";
 import type { DiTKernels } from "./_attention.ts";
@@ -127,8 +127,9 @@ export function ditDenoiser(model: DiT, o: DiTDenoiserOptions = {}): DiTDenoiser
 /**
  * DiT's `forward_with_cfg`: runs the first half of `x` twice (`[x_half; x_half]`) with the
  * given `t` and `y` (conditional ids, then null ids), and replaces the first `channels`
- * output channels of both halves with `uncond + scale * (cond - uncond)`; other channels keep
- * each half's own output. Returns `[2B, Cout, H, W]`, like DiT.
+ * output channels of both halves with `uncond + scale * (cond - uncond)` ({@link combineCfg},
+ * the sampler's combiner); other channels keep each half's own output. Returns
+ * `[2B, Cout, H, W]`, like DiT.
  *
  * @example
  * ```ts
@@ -166,16 +167,9 @@ export async function forwardWithCfg(
     );
   }
   const per = co * plane, B = n / 2, g = guided * plane;
-  for (let b = 0; b < B; b++) {
-    const cond = b * per, unc = (B + b) * per;
-    for (let i = 0; i < g; i++) {
-      // float32 at each step, as PyTorch evaluates uncond + scale * (cond - uncond)
-      const v = Math.fround(
-        out[unc + i] + Math.fround(scale * Math.fround(out[cond + i] - out[unc + i])),
-      );
-      out[cond + i] = v;
-      out[unc + i] = v;
-    }
-  }
+  const cond = combineCfg(out, B, co, plane, scale, guided); // [B, Cout, H, W]
+  out.set(cond, 0); // cond half: guided channels combined, the others its own
+  // uncond half: the same guided channels, the others its own
+  for (let b = 0; b < B; b++) out.set(cond.subarray(b * per, b * per + g), (B + b) * per);
   return out;
 }
