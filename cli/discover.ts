@@ -63,6 +63,7 @@ export const discoverCommand: Command = {
       shard: parseShard(v.shard as string),
       overwrite: Boolean(v.overwrite),
     });
+    for (const b of r.redone) console.error(`${r.artifact}: redid broken ${b.shard}: ${b.reason}`);
     console.log(
       `${r.artifact}: wrote ${r.written.length} classes, skipped ${r.skipped.length} finished, ${
         r.seconds.toFixed(1)

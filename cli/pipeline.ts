@@ -75,6 +75,9 @@ export const encodeCommand: Command = {
         overwrite: Boolean(v.overwrite),
       });
       for (const b of r.badFiles) console.error(`skipped unreadable image ${b.path}: ${b.error}`);
+      for (const b of r.redone) {
+        console.error(`${r.artifact}: redid broken ${b.shard}: ${b.reason}`);
+      }
       console.log(
         `${r.artifact}: wrote ${r.written.length} classes, skipped ${r.skipped.length} finished, ${
           r.seconds.toFixed(1)
@@ -162,6 +165,9 @@ export const sampleCommand: Command = {
         shard: parseShard(v.shard as string),
         overwrite: Boolean(v.overwrite),
       });
+      for (const b of r.redone) {
+        console.error(`${r.artifact}: redid broken ${b.shard}: ${b.reason}`);
+      }
       console.log(
         `${r.artifact}: wrote ${r.written.length} classes, skipped ${r.skipped.length} finished, ${
           r.seconds.toFixed(1)
@@ -199,6 +205,9 @@ export const decodeCommand: Command = {
         shard: parseShard(v.shard as string),
         overwrite: Boolean(v.overwrite),
       });
+      for (const b of r.redone) {
+        console.error(`${r.artifact}: redid broken ${b.shard}: ${b.reason}`);
+      }
       console.log(`${r.artifact}: wrote ${r.written.length} classes; images in ${r.imageFolder}`);
       if (r.contactSheet) console.log(`contact sheet: ${r.contactSheet}`);
     } finally {

@@ -7,7 +7,7 @@
  * @module
  */
 import sharp from "sharp";
-import type { Store } from "./store/store.ts";
+import type { BrokenShard, Store } from "./store/store.ts";
 import type { Codec } from "../models/codecs/codec.ts";
 import { writeImageFolder } from "./images/write_image_folder.ts";
 import { createProgress } from "./progress.ts";
@@ -44,6 +44,8 @@ export interface DecodeReport {
   written: string[];
   /** Class shards skipped because the artifact already had them. */
   skipped: string[];
+  /** Class shards found broken (truncated, corrupt, from another key) and written again. */
+  redone: BrokenShard[];
   /** The ImageFolder root of the distilled dataset. */
   imageFolder: string;
   /** The contact sheet, or null when some classes are not decoded yet (other shards). */
@@ -76,6 +78,7 @@ export async function decode(store: Store, codec: Codec, o: DecodeOptions): Prom
     artifact: o.out,
     written: [],
     skipped: [],
+    redone: out.redone,
     imageFolder: `${out.dir}/images`,
     contactSheet: null,
     seconds: 0,
@@ -84,7 +87,7 @@ export async function decode(store: Store, codec: Codec, o: DecodeOptions): Prom
   const D = codec.latentShape.reduce((a, b) => a * b, 1);
   for (const [j, name] of names.entries()) {
     if (j % o.shard.count !== o.shard.index) continue;
-    if (await out.hasShard(name)) {
+    if (await out.finished(name)) {
       report.skipped.push(name);
       continue;
     }

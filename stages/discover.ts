@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Store } from "./store/store.ts";
+import type { BrokenShard, Store } from "./store/store.ts";
 import { discoverModes, type DiscoverModesOptions } from "./modes/mod.ts";
 import type { Shard } from "./store/shard.ts";
 import { createProgress } from "./progress.ts";
@@ -34,6 +34,8 @@ export interface DiscoverReport {
   written: string[];
   /** Class shards skipped because the artifact already had them. */
   skipped: string[];
+  /** Class shards found broken (truncated, corrupt, from another key) and written again. */
+  redone: BrokenShard[];
   /** Per written class: method details (iterations, inertia, cluster-count rule). */
   details: Record<string, unknown>;
   /** Wall-clock seconds the call took. */
@@ -68,13 +70,14 @@ export async function discover(store: Store, o: DiscoverOptions): Promise<Discov
     artifact: o.out,
     written: [],
     skipped: [],
+    redone: out.redone,
     details: {},
     seconds: 0,
   };
   const progress = createProgress(`discover ${o.modes.method} k=${o.modes.k}`, names.length);
   for (const [j, name] of names.entries()) {
     if (j % o.shard.count !== o.shard.index) continue;
-    if (await out.hasShard(name)) {
+    if (await out.finished(name)) {
       report.skipped.push(name);
       progress.tick();
       continue;

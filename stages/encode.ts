@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Store } from "./store/store.ts";
+import type { BrokenShard, Store } from "./store/store.ts";
 import type { Codec } from "../models/codecs/codec.ts";
 import { listImageFolder } from "./images/image_folder.ts";
 import { loadImages, type ResizeMode } from "./images/load_images.ts";
@@ -69,6 +69,8 @@ export interface EncodeReport {
   written: string[];
   /** Class shards skipped because the artifact already had them. */
   skipped: string[];
+  /** Class shards found broken (truncated, corrupt, from another key) and written again. */
+  redone: BrokenShard[];
   /** Files skipped as unreadable (onError "skip"). */
   badFiles: { path: string; error: string }[];
   /** Wall-clock seconds the call took. */
@@ -102,18 +104,20 @@ export async function encode(store: Store, codec: Codec, o: EncodeOptions): Prom
     seed: null,
     dtype: o.dtype,
     overwrite,
+    paths: ["data"],
   });
   const report: EncodeReport = {
     artifact: o.out,
     written: [],
     skipped: [],
+    redone: out.redone,
     badFiles: [],
     seconds: 0,
   };
   const D = codec.latentShape.reduce((a, b) => a * b, 1);
   for (let c = shard.index; c < classes.length; c += shard.count) {
     const name = shardName(c);
-    if (await out.hasShard(name)) {
+    if (await out.finished(name)) {
       report.skipped.push(name);
       continue;
     }

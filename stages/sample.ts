@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Store } from "./store/store.ts";
+import type { BrokenShard, Store } from "./store/store.ts";
 import type { Denoiser } from "../models/diffusion/denoiser.ts";
 import { sampleBatch, type SampleRequest, type VarianceType } from "./diffusion/sampler.ts";
 import {
@@ -82,6 +82,8 @@ export interface SampleReport {
   written: string[];
   /** Class shards skipped because the artifact already had them. */
   skipped: string[];
+  /** Class shards found broken (truncated, corrupt, from another key) and written again. */
+  redone: BrokenShard[];
   /** Wall-clock seconds the call took. */
   seconds: number;
 }
@@ -121,10 +123,16 @@ export async function sample(
   );
   const classShards = await modes.shards();
   const mine = classShards.filter((_, j) => j % shard.count === shard.index);
-  const report: SampleReport = { artifact: o.out, written: [], skipped: [], seconds: 0 };
+  const report: SampleReport = {
+    artifact: o.out,
+    written: [],
+    skipped: [],
+    redone: out.redone,
+    seconds: 0,
+  };
   const D = model.latentShape.reduce((a, b) => a * b, 1);
   for (const name of mine) {
-    if (await out.hasShard(name)) {
+    if (await out.finished(name)) {
       report.skipped.push(name);
       continue;
     }

@@ -92,7 +92,8 @@ async function saveCheckpoint(o: FitOptions, state: FitState): Promise<void> {
 
 async function loadCheckpoint(o: FitOptions): Promise<FitState | null> {
   const c = o.checkpoint;
-  if (!c || !(await c.artifact.hasShard(c.shard))) return null;
+  // A checkpoint that does not verify (truncated, corrupt) is one the run does not have.
+  if (!c || (await c.artifact.verifyShard(c.shard)).status !== "ok") return null;
   const { tensors, metadata } = await c.artifact.readShard(c.shard);
   const part = (prefix: string) => {
     const m = new Map<string, Tensor>();

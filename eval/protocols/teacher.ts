@@ -144,7 +144,7 @@ export async function trainTeacher(store: Store, o: TeacherOptions): Promise<Tea
   });
   try {
     const done = JSON.parse(await Deno.readTextFile(`${art.dir}/results.json`)) as TeacherReport;
-    if (await art.hasShard("teacher")) return done;
+    if ((await art.verifyShard("teacher")).status === "ok") return done;
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Store } from "../../stages/store/store.ts";
+import type { BrokenShard, Store } from "../../stages/store/store.ts";
 import { loadImages } from "../../stages/images/load_images.ts";
 import { writeImageFolder } from "../../stages/images/write_image_folder.ts";
 import { ALL, type Shard } from "../../stages/store/shard.ts";
@@ -53,6 +53,8 @@ export interface SelectRealReport {
   imageFolder: string;
   written: string[];
   skipped: string[];
+  /** Class shards found broken (truncated, corrupt, from another key) and written again. */
+  redone: BrokenShard[];
 }
 
 /**
@@ -94,11 +96,12 @@ export async function selectReal(store: Store, o: SelectRealOptions): Promise<Se
     imageFolder: `${out.dir}/images`,
     written: [],
     skipped: [],
+    redone: out.redone,
   };
   const names = await modes.shards();
   for (const [j, name] of names.entries()) {
     if (j % shard.count !== shard.index) continue;
-    if (await out.hasShard(name)) {
+    if (await out.finished(name)) {
       report.skipped.push(name);
       continue;
     }

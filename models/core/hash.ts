@@ -1,7 +1,7 @@
 /**
  * Every hash of the toolkit, in one place: canonical JSON for option identity, SHA-256 of
- * text, of a file (streamed, so a 2.7 GB checkpoint never sits in memory) and its short
- * prefix for ids, and FNV-1a for short tags inside artifact names.
+ * text, of bytes in memory and of a file (streamed, so a 2.7 GB checkpoint never sits in memory)
+ * and its short prefix for ids, and FNV-1a for short tags inside artifact names.
  *
  * @module
  */
@@ -50,6 +50,19 @@ function sortKeys(v: unknown, path: string): unknown {
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * SHA-256 of bytes held in memory, as lowercase hex.
+ *
+ * @example
+ * ```ts
+ * import { sha256Bytes } from "./hash.ts";
+ * sha256Bytes(new TextEncoder().encode("abc")); // "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+ * ```
+ */
+export function sha256Bytes(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 /**

@@ -7,7 +7,7 @@
 
 import { join } from "node:path";
 import sharp from "sharp";
-import { writeFileAtomic } from "../../models/io/safetensors.ts";
+import { writeAtomic } from "../store/temp_files.ts";
 import type { ImageBatch } from "./image_batch.ts";
 
 export type { ImageBatch } from "./image_batch.ts";
@@ -129,7 +129,7 @@ export async function writeImageFolder(
     }
     const png = await sharp(hwc, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
     const path = join(root, classNames[i], `${names[i]}.png`);
-    await writeFileAtomic(path, new Uint8Array(png.buffer, png.byteOffset, png.byteLength));
+    await writeAtomic(path, new Uint8Array(png.buffer, png.byteOffset, png.byteLength));
     paths.push(path);
     onProgress?.(i + 1, n);
   }

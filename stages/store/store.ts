@@ -6,69 +6,67 @@
  * <root>/store.json                          {"format": "mgd3-store", "version": 1}
  * <root>/<artifact>/manifest.json            kind, options, seed, code version, key
  * <root>/<artifact>/<shard>.safetensors      one shard (e.g. one class), stamped the same way
+ * <root>/<artifact>/<shard>.safetensors.sha256  its SHA-256, recorded when it was written
  * <root>/<artifact>/<file>                   other outputs (PNG, JSON, markdown)
  * ```
  * An artifact is identified by its kind, options and seed (the "key", a SHA-256 of their
- * canonical JSON). Re-running a stage with the same key resumes: finished shards are skipped.
- * A different key refuses to touch the artifact unless `overwrite: true` is given. Shards
- * are written to a temporary name and renamed, so a crash never leaves half a file, and the
- * shard files themselves (not a shared list) record what is finished, so several machines
- * can write different shards of one artifact at the same time.
+ * canonical JSON; path options are normalised first). Re-running a stage with the same key
+ * resumes: finished shards are skipped once they verify (they parse, fill their file exactly,
+ * match their recorded SHA-256 and carry the artifact's key); a shard that does not is
+ * removed and redone, and the stage's report lists it. A different key refuses to touch the
+ * artifact unless `overwrite: true` is given; `overwrite` also rewrites the shards of the
+ * run when the key is the same, and replaces an artifact whose manifest is unreadable.
+ *
+ * Writers: the first writer of an artifact creates its manifest exclusively before any shard,
+ * so a second writer with other options is refused at once, naming the option that differs.
+ * Every file goes to a temporary name and is renamed, so a crash never leaves half a file;
+ * the temporary files of writers that died are removed by the next writer (see
+ * `temp_files.ts`). The shard files themselves (not a shared list) record what is finished,
+ * so several machines can write different shards of one artifact at the same time.
  *
  * @module
  */
-import { readSafetensors, writeFileAtomic, writeSafetensors } from "../../models/io/safetensors.ts";
-import { castFloat, type Tensor, toFloat32 } from "../../models/core/tensor.ts";
-import { type CodeVersion, codeVersion, formatVersion } from "./version.ts";
+import { codeVersion } from "./version.ts";
 import { canonicalJson, sha256Hex } from "../../models/core/hash.ts";
+import { createExclusive, removeDeadTemps, writeAtomic } from "./temp_files.ts";
+import {
+  describeDifference,
+  type Manifest,
+  type Provenance,
+  readManifest,
+  sameArtifact,
+  type Wanted,
+} from "./_manifest.ts";
+import { normaliseOptionPaths } from "./_paths.ts";
+import { checkName, encodeJson, NAME_RE } from "./_names.ts";
+import { Artifact } from "./artifact.ts";
+import { StoreError } from "./store_error.ts";
+
+export { Artifact, type BrokenShard, type ShardCheck } from "./artifact.ts";
+export { StoreError } from "./store_error.ts";
+export type { Manifest, Provenance } from "./_manifest.ts";
 
 /** Format tag and version written to `store.json`. */
 export const STORE_FORMAT = { format: "mgd3-store", version: 1 } as const;
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
-const SHARD_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-/** What an artifact was made by: stamped in its manifest and in every shard file. */
-export interface Provenance {
-  /** What kind of artifact this is, e.g. "latents", "modes", "samples". */
-  kind: string;
-  /** The stage options that determine the content (JSON-serialisable). */
-  options: Record<string, unknown>;
-  /** The seed of the run (null when the stage is deterministic without one). */
-  seed: number | null;
-}
-
-/** Contents of `<artifact>/manifest.json`. */
-export interface Manifest extends Provenance {
-  /** Format tag of a manifest. */
-  format: "mgd3-artifact";
-  /** The artifact's name (its path under the store root). */
-  name: string;
-  /** SHA-256 of the canonical JSON of {kind, options, seed}. */
-  key: string;
-  /** Storage dtype of float tensors in the shards. */
-  dtype: "F32" | "F16";
-  /** Version of the code that created the artifact. */
-  code: CodeVersion;
-  /** When the artifact was created (ISO 8601). */
-  created: string;
-}
+/** Attempts at joining or creating an artifact while other writers create or replace it. */
+const CREATE_ATTEMPTS = 3;
 
 /** Options for {@link Store.artifact}. */
 export interface ArtifactOptions extends Provenance {
   /** Storage dtype of float tensors (default F32). F16 halves the size of latents. */
   dtype?: "F32" | "F16";
-  /** Replace an existing artifact that was made with other options (default false). */
+  /**
+   * Replace an existing artifact that was made with other options or whose manifest is
+   * unreadable, and rewrite (do not resume) the shards of this run (default false).
+   */
   overwrite?: boolean;
-}
-
-/** Error for a store that cannot be used as asked; the message names the path. */
-export class StoreError extends Error {
-  /** A store error with the given message. */
-  constructor(message: string) {
-    super(message);
-    this.name = "StoreError";
-  }
+  /**
+   * Names of the options that are file-system paths (a string or a list of strings): they
+   * are normalised lexically before they are keyed and compared, so `./data/x/` and `data/x`
+   * make one artifact.
+   */
+  paths?: readonly string[];
 }
 
 /**
@@ -81,7 +79,7 @@ export class StoreError extends Error {
  * const latents = await store.artifact("latents/imagenette", {
  *   kind: "latents", options: { codec: "taef2", size: 64 }, seed: null,
  * });
- * if (!(await latents.hasShard("class-000"))) {
+ * if (!(await latents.finished("class-000"))) {
  *   await latents.writeShard("class-000", { latents: { dtype: "F32", shape: [1], data: new Float32Array(1) } });
  * }
  * ```
@@ -102,7 +100,7 @@ export class Store {
       if (!create) throw new StoreError(`No store at ${root}: ${marker} does not exist`);
       await ensureNotFile(root);
       await Deno.mkdir(root, { recursive: true });
-      await writeFileAtomic(marker, encodeJson(STORE_FORMAT));
+      await writeAtomic(marker, encodeJson(STORE_FORMAT));
     } else {
       let json: { format?: string; version?: number };
       try {
@@ -125,175 +123,100 @@ export class Store {
 
   /**
    * Opens (or creates) an artifact for writing. Same kind, options and seed as the existing
-   * manifest: the artifact is returned as is and finished shards can be skipped. Otherwise
-   * a {@link StoreError} explains the difference, unless `overwrite` is set, in which case
-   * the old artifact is removed first.
+   * manifest: the artifact is returned as is, finished shards can be skipped (see
+   * {@link Artifact.finished}), and temporary files of writers that died are removed.
+   * Otherwise a {@link StoreError} explains the difference (or names the unreadable
+   * manifest), unless `overwrite` is set, in which case the old artifact is removed first.
+   * A new artifact's manifest is created exclusively: when another writer creates it first
+   * with other options, this call is refused the same way.
    */
   async artifact(name: string, opts: ArtifactOptions): Promise<Artifact> {
     checkName(name, "artifact name", NAME_RE);
     const dir = `${this.root}/${name}`;
-    const key = await artifactKey(opts);
-    const existing = await readManifest(dir);
-    if (existing) {
-      if (existing.key === key && existing.dtype === (opts.dtype ?? "F32")) {
-        return new Artifact(dir, existing);
+    const paths = opts.paths ?? [];
+    const wanted: Wanted = {
+      kind: opts.kind,
+      options: normaliseOptionPaths(JSON.parse(canonicalJson(opts.options)), paths),
+      seed: opts.seed,
+      dtype: opts.dtype ?? "F32",
+      paths,
+    };
+    const key = await artifactKey(wanted);
+    const overwrite = opts.overwrite === true;
+    for (let attempt = 1;; attempt++) {
+      const found = await readManifest(dir);
+      if (found.status === "ok" && sameArtifact(found.manifest, key, wanted)) {
+        await removeDeadTemps(dir);
+        return new Artifact(dir, found.manifest, { rewrite: overwrite });
       }
-      if (!opts.overwrite) {
+      if (found.status !== "absent") {
+        if (!overwrite) {
+          throw new StoreError(
+            found.status === "ok"
+              ? `Refusing to overwrite ${dir}: it was made with ${
+                describeDifference(found.manifest, wanted)
+              }. Use another name, or pass overwrite (--overwrite) to replace it.`
+              : `${dir}/manifest.json is not a valid artifact manifest (${found.reason}). ` +
+                `Pass overwrite (--overwrite) to replace the artifact ${dir}.`,
+          );
+        }
+        // Another worker of this overwrite may have replaced it already: join that one.
+        const now = await readManifest(dir);
+        if (now.status === "ok" && sameArtifact(now.manifest, key, wanted)) continue;
+        await removeArtifactDir(dir);
+      }
+      await Deno.mkdir(dir, { recursive: true });
+      const manifest: Manifest = {
+        format: "mgd3-artifact",
+        name,
+        kind: wanted.kind,
+        options: wanted.options,
+        seed: wanted.seed,
+        key,
+        dtype: wanted.dtype,
+        code: await codeVersion(),
+        created: new Date().toISOString(),
+      };
+      if (await createExclusive(`${dir}/manifest.json`, encodeJson(manifest))) {
+        await removeDeadTemps(dir); // e.g. the manifest of a writer killed before it got here
+        return new Artifact(dir, manifest);
+      }
+      // Another writer created the manifest since we looked: compare with theirs.
+      if (attempt >= CREATE_ATTEMPTS) {
         throw new StoreError(
-          `Refusing to overwrite ${dir}: it was made with ${describeDifference(existing, opts)}. ` +
-            `Use another name, or pass overwrite (--overwrite) to replace it.`,
+          `Cannot create ${dir}: other writers keep replacing it (${attempt} attempts)`,
         );
       }
-      const trash = `${dir}.replaced-${Date.now()}`;
-      await Deno.rename(dir, trash); // atomic: readers see the old artifact or none
-      await Deno.remove(trash, { recursive: true });
     }
-    await Deno.mkdir(dir, { recursive: true });
-    const manifest: Manifest = {
-      format: "mgd3-artifact",
-      name,
-      kind: opts.kind,
-      options: JSON.parse(canonicalJson(opts.options)),
-      seed: opts.seed,
-      key,
-      dtype: opts.dtype ?? "F32",
-      code: await codeVersion(),
-      created: new Date().toISOString(),
-    };
-    await writeFileAtomic(`${dir}/manifest.json`, encodeJson(manifest));
-    return new Artifact(dir, manifest);
   }
 
-  /** Opens an existing artifact for reading; throws naming the path when absent. */
+  /** Opens an existing artifact for reading; throws naming the path when absent or corrupt. */
   async open(name: string): Promise<Artifact> {
+    return new Artifact(`${this.root}/${name}`, await this.readManifest(name));
+  }
+
+  /** Whether an artifact exists (has a manifest); throws when the manifest is corrupt. */
+  async has(name: string): Promise<boolean> {
+    return (await this.readManifest(name, false)) !== null;
+  }
+
+  private async readManifest(name: string): Promise<Manifest>;
+  private async readManifest(name: string, required: false): Promise<Manifest | null>;
+  private async readManifest(name: string, required = true): Promise<Manifest | null> {
     checkName(name, "artifact name", NAME_RE);
     const dir = `${this.root}/${name}`;
-    const manifest = await readManifest(dir);
-    if (!manifest) {
+    const found = await readManifest(dir);
+    if (found.status === "ok") return found.manifest;
+    if (found.status === "corrupt") {
       throw new StoreError(
-        `No artifact '${name}' in store ${this.root} (${dir}/manifest.json missing)`,
+        `${dir}/manifest.json is not a valid artifact manifest (${found.reason}); ` +
+          `re-run the stage that writes '${name}' with --overwrite to replace it`,
       );
     }
-    return new Artifact(dir, manifest);
-  }
-
-  /** Whether an artifact exists (has a manifest). */
-  async has(name: string): Promise<boolean> {
-    checkName(name, "artifact name", NAME_RE);
-    return (await readManifest(`${this.root}/${name}`)) !== null;
-  }
-}
-
-/** One artifact: a manifest plus shards and files. Obtain it from {@link Store}. */
-export class Artifact {
-  /** An artifact in directory `dir` described by `manifest`. */
-  constructor(readonly dir: string, readonly manifest: Manifest) {}
-
-  /** Path of a shard's safetensors file. */
-  shardPath(shard: string): string {
-    checkName(shard, "shard name", SHARD_RE);
-    return `${this.dir}/${shard}.safetensors`;
-  }
-
-  /** True when the shard has been written completely (writes are atomic). */
-  async hasShard(shard: string): Promise<boolean> {
-    try {
-      return (await Deno.stat(this.shardPath(shard))).isFile;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return false;
-      throw e;
-    }
-  }
-
-  /** Names of the finished shards, sorted. */
-  async shards(): Promise<string[]> {
-    const names: string[] = [];
-    for await (const e of Deno.readDir(this.dir)) {
-      if (e.isFile && e.name.endsWith(".safetensors")) names.push(e.name.slice(0, -12));
-    }
-    return names.sort();
-  }
-
-  /**
-   * Writes one shard atomically. Float tensors are stored in the artifact's dtype; the file's
-   * safetensors metadata carries the artifact's provenance and `extra` (strings).
-   */
-  async writeShard(
-    shard: string,
-    tensors: Record<string, Tensor> | Map<string, Tensor>,
-    extra: Record<string, string> = {},
-  ): Promise<void> {
-    const path = this.shardPath(shard);
-    const m = this.manifest;
-    const out = new Map<string, Tensor>();
-    for (const [k, t] of tensors instanceof Map ? tensors : Object.entries(tensors)) {
-      const isFloat = t.dtype === "F32" || t.dtype === "F16" || t.dtype === "BF16";
-      out.set(k, isFloat && t.dtype !== m.dtype ? castFloat(toFloat32(t), t.shape, m.dtype) : t);
-    }
-    const code = await codeVersion();
-    await writeSafetensors(path, out, {
-      ...extra,
-      "mgd3.artifact": m.name,
-      "mgd3.kind": m.kind,
-      "mgd3.key": m.key,
-      "mgd3.options": canonicalJson(m.options),
-      "mgd3.seed": String(m.seed),
-      "mgd3.code": formatVersion(code),
-      "mgd3.shard": shard,
-    });
-  }
-
-  /**
-   * Reads a shard. Float tensors come back as F32. Throws when the shard is missing or was
-   * written for another artifact key (a mismatched store).
-   */
-  async readShard(
-    shard: string,
-  ): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
-    const path = this.shardPath(shard);
-    if (!(await this.hasShard(shard))) {
-      throw new StoreError(
-        `Shard '${shard}' of ${this.dir} is missing (${path}); run the stage that writes it`,
-      );
-    }
-    const { tensors, metadata } = await readSafetensors(path);
-    if (metadata["mgd3.key"] !== this.manifest.key) {
-      throw new StoreError(
-        `${path} was written with key ${
-          metadata["mgd3.key"] ?? "(none)"
-        }, but ${this.dir}/manifest.json ` +
-          `has key ${this.manifest.key}: the store is mismatched; re-run the stage with --overwrite`,
-      );
-    }
-    const out = new Map<string, Tensor>();
-    for (const [k, t] of tensors) {
-      const isFloat = t.dtype === "F16" || t.dtype === "BF16";
-      out.set(k, isFloat ? { dtype: "F32", shape: t.shape, data: toFloat32(t) } : t);
-    }
-    return { tensors: out, metadata };
-  }
-
-  /** Writes another output file (JSON, markdown, PNG) atomically inside the artifact. */
-  async writeFile(name: string, data: Uint8Array | string): Promise<string> {
-    checkName(name, "file name", NAME_RE);
-    if (name === "manifest.json" || name.endsWith(".safetensors")) {
-      throw new StoreError(`File name '${name}' is reserved; use writeShard for tensors`);
-    }
-    const path = `${this.dir}/${name}`;
-    const slash = name.lastIndexOf("/");
-    if (slash > 0) await Deno.mkdir(`${this.dir}/${name.slice(0, slash)}`, { recursive: true });
-    await writeFileAtomic(path, typeof data === "string" ? new TextEncoder().encode(data) : data);
-    return path;
-  }
-
-  /** Writes a JSON file with the artifact's provenance added under `provenance`. */
-  async writeJson(name: string, value: Record<string, unknown>): Promise<string> {
-    const { kind, options, seed, key, code } = this.manifest;
-    const stamped = {
-      ...value,
-      provenance: { artifact: this.manifest.name, kind, options, seed, key, code },
-    };
-    return await this.writeFile(name, new TextDecoder().decode(encodeJson(stamped)));
+    if (!required) return null;
+    throw new StoreError(
+      `No artifact '${name}' in store ${this.root} (${dir}/manifest.json missing)`,
+    );
   }
 }
 
@@ -310,49 +233,16 @@ export async function artifactKey(p: Provenance): Promise<string> {
   return await sha256Hex(canonicalJson({ kind: p.kind, options: p.options, seed: p.seed }));
 }
 
-async function readManifest(dir: string): Promise<Manifest | null> {
-  let text: string;
+/** Removes an artifact directory: renamed away first, so readers see the old one or none. */
+async function removeArtifactDir(dir: string): Promise<void> {
+  const trash = `${dir}.replaced-${Date.now()}-${crypto.randomUUID().slice(0, 8)}`;
   try {
-    text = await Deno.readTextFile(`${dir}/manifest.json`);
+    await Deno.rename(dir, trash);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
+    if (e instanceof Deno.errors.NotFound) return; // another writer replaced it already
     throw e;
   }
-  try {
-    const m = JSON.parse(text) as Manifest;
-    if (m.format !== "mgd3-artifact" || typeof m.key !== "string") {
-      throw new Error("not an mgd3 manifest");
-    }
-    return m;
-  } catch (e) {
-    throw new StoreError(
-      `${dir}/manifest.json is not a valid artifact manifest (${(e as Error).message})`,
-    );
-  }
-}
-
-function describeDifference(m: Manifest, p: ArtifactOptions): string {
-  const diffs: string[] = [];
-  if (m.kind !== p.kind) diffs.push(`kind ${m.kind} (now ${p.kind})`);
-  if (m.seed !== p.seed) diffs.push(`seed ${m.seed} (now ${p.seed})`);
-  if (m.dtype !== (p.dtype ?? "F32")) diffs.push(`dtype ${m.dtype} (now ${p.dtype ?? "F32"})`);
-  const now = JSON.parse(canonicalJson(p.options)) as Record<string, unknown>;
-  for (const k of new Set([...Object.keys(m.options), ...Object.keys(now)])) {
-    const a = JSON.stringify(m.options[k]);
-    const b = JSON.stringify(now[k]);
-    if (a !== b) diffs.push(`${k}=${a ?? "(unset)"} (now ${b ?? "(unset)"})`);
-  }
-  return diffs.length ? diffs.join(", ") : "other options";
-}
-
-function checkName(name: string, what: string, re: RegExp): void {
-  if (!re.test(name) || name.split("/").some((p) => p === "." || p === "..")) {
-    throw new StoreError(
-      `Invalid ${what} '${name}': use letters, digits, '.', '_', '-'${
-        re === NAME_RE ? " and '/'" : ""
-      }`,
-    );
-  }
+  await Deno.remove(trash, { recursive: true });
 }
 
 async function ensureNotFile(root: string): Promise<void> {
@@ -363,8 +253,4 @@ async function ensureNotFile(root: string): Promise<void> {
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-}
-
-function encodeJson(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n");
 }
