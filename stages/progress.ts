@@ -1,6 +1,7 @@
 /**
- * Progress reporting for long loops: a progress bar on stderr when stderr is a terminal,
- * periodic plain lines otherwise (logs, CI, notebooks), or nothing at all.
+ * Progress reporting for long loops: a progress bar on stderr when stderr is a terminal, one
+ * updating display per loop in a Jupyter notebook (the Deno kernel shows `console.*` and
+ * display messages only, never stderr), periodic plain lines otherwise (logs, CI), or nothing.
  *
  * @module
  */
@@ -14,8 +15,11 @@ export interface Progress {
   done(): void;
 }
 
-/** How progress is shown: `auto` picks `bar` on a terminal and `lines` elsewhere. */
-export type ProgressMode = "auto" | "bar" | "lines" | "silent";
+/**
+ * How progress is shown: `auto` picks `notebook` inside the Deno Jupyter kernel, `bar` on a
+ * terminal and `lines` elsewhere.
+ */
+export type ProgressMode = "auto" | "bar" | "lines" | "notebook" | "silent";
 
 /** Options of {@link createProgress}. */
 export interface ProgressOptions {
@@ -55,9 +59,14 @@ export function setProgressMode(mode: ProgressMode): void {
  */
 export function createProgress(label: string, total: number, opts: ProgressOptions = {}): Progress {
   let mode = opts.mode ?? defaultMode;
-  if (mode === "auto") mode = Deno.stderr.isTerminal() ? "bar" : "lines";
+  if (mode === "auto") mode = jupyter() ? "notebook" : Deno.stderr.isTerminal() ? "bar" : "lines";
   if (mode === "silent") return { tick() {}, done() {} };
   if (mode === "bar") return barProgress(label, total);
+  if (mode === "notebook") {
+    const kernel = jupyter();
+    if (!kernel) throw new Error(`Progress mode "notebook" needs the Deno Jupyter kernel`);
+    return notebookProgress(label, total, kernel);
+  }
   return lineProgress(label, total, opts.interval ?? 10, opts.write ?? writeStderr);
 }
 
@@ -81,6 +90,98 @@ function barProgress(label: string, total: number): Progress {
   };
 }
 
+/** The kernel's broadcast function, or null outside the Deno Jupyter kernel. */
+function jupyter(): Broadcast | null {
+  try {
+    // Reading Deno.jupyter outside the kernel throws.
+    const j = (Deno as unknown as { jupyter?: { broadcast?: Broadcast } }).jupyter;
+    return typeof j?.broadcast === "function"
+      ? (type, content) => j.broadcast!(type, content)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+type Broadcast = (type: string, content: Record<string, unknown>) => Promise<void> | void;
+
+const pending = new Set<Promise<void>>();
+let displays = 0;
+
+/**
+ * Waits until every progress display sent so far has reached the notebook, then 50 ms more:
+ * the kernel can report a cell done before its last output arrives, and a headless run
+ * (nbclient) then drops that output. Resolves at once outside a notebook.
+ *
+ * @example
+ * ```ts
+ * import { flushProgress } from "./progress.ts";
+ * await flushProgress();
+ * ```
+ */
+export async function flushProgress(): Promise<void> {
+  if (!jupyter()) return;
+  while (pending.size) await Promise.allSettled([...pending]);
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+function notebookProgress(label: string, total: number, broadcast: Broadcast): Progress {
+  const id = `mgd3-progress-${Deno.pid}-${++displays}`;
+  const start = performance.now();
+  let last = -Infinity;
+  let value = 0;
+  let status = "";
+  const send = (type: string) => {
+    const secs = (performance.now() - start) / 1000;
+    const text = progressText(label, value, total, secs, status);
+    const html = `<div><progress value="${value}" max="${Math.max(total, 1)}"></progress> ${
+      escapeHtml(text)
+    }</div>`;
+    const p = Promise.resolve(broadcast(type, {
+      data: { "text/plain": text, "text/html": html },
+      metadata: {},
+      transient: { display_id: id },
+    })).catch(() => {}); // a closed kernel channel must not fail the loop
+    pending.add(p);
+    p.finally(() => pending.delete(p));
+  };
+  send("display_data");
+  return {
+    tick(n = 1, s = "") {
+      value += n;
+      if (s) status = s;
+      const now = performance.now();
+      if (now - last >= 500) {
+        last = now;
+        send("update_display_data");
+      }
+    },
+    done() {
+      send("update_display_data");
+    },
+  };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function progressText(
+  label: string,
+  value: number,
+  total: number,
+  secs: number,
+  status: string,
+): string {
+  const pct = total > 0 ? ((100 * value) / total).toFixed(1) : "100.0";
+  const eta = value > 0 && value < total
+    ? ` eta ${Math.round((secs * (total - value)) / value)}s`
+    : "";
+  return `${label}: ${value}/${total} (${pct}%) ${secs.toFixed(1)}s${eta}${
+    status ? ` ${status}` : ""
+  }`;
+}
+
 function lineProgress(
   label: string,
   total: number,
@@ -91,18 +192,8 @@ function lineProgress(
   let last = start;
   let value = 0;
   let status = "";
-  const line = () => {
-    const secs = (performance.now() - start) / 1000;
-    const pct = total > 0 ? ((100 * value) / total).toFixed(1) : "100.0";
-    const eta = value > 0 && value < total
-      ? ` eta ${Math.round((secs * (total - value)) / value)}s`
-      : "";
-    write(
-      `${label}: ${value}/${total} (${pct}%) ${secs.toFixed(1)}s${eta}${
-        status ? ` ${status}` : ""
-      }`,
-    );
-  };
+  const line = () =>
+    write(progressText(label, value, total, (performance.now() - start) / 1000, status));
   return {
     tick(n = 1, s = "") {
       value += n;
