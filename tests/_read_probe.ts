@@ -2,9 +2,10 @@
 // the child's heap is capped (--max-old-space-size), the whole run has a deadline, and the
 // child reports each read's time and its own peak resident memory (VmHWM) at the end.
 //
-//   deno run -A tests/_read_probe.ts <kind> <file>...   (kind: checkpoint, image, manifest)
+//   deno run -A tests/_read_probe.ts <kind>[:<reader>] <file>...
 //
-// prints one JSON line per read and then {"peakRssBytes": n}.
+// (kind: checkpoint, image, manifest; a reader name keeps only that reader) prints one JSON
+// line per read and then {"peakRssBytes": n}.
 import { basename, dirname } from "node:path";
 
 /** What the readers of a kind are. */
@@ -65,18 +66,29 @@ async function readersFor(kind: ProbeKind): Promise<Reader[]> {
   }]];
 }
 
+/** Options of {@link probe}. */
+export interface ProbeOptions {
+  /** The child's V8 heap limit, MB (default 256). */
+  heapMb?: number;
+  /** The child is killed after this long (default 30 s). */
+  timeoutMs?: number;
+  /** Run only this reader of the kind (e.g. "loadCheckpoint"), so the peak RSS is its own. */
+  reader?: string;
+}
+
 /**
- * Reads each file with the readers of `kind` in a child process with a heap of `heapMb`
- * MB, killed after `timeoutMs`.
+ * Reads each file with the readers of `kind` in a child process with a capped heap,
+ * killed after a deadline.
  */
 export async function probe(
   kind: ProbeKind,
   paths: string[],
-  { heapMb = 256, timeoutMs = 30_000 }: { heapMb?: number; timeoutMs?: number } = {},
+  { heapMb = 256, timeoutMs = 30_000, reader }: ProbeOptions = {},
 ): Promise<ProbeReport> {
   const script = new URL(import.meta.url).pathname;
+  const what = reader ? `${kind}:${reader}` : kind;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `--v8-flags=--max-old-space-size=${heapMb}`, script, kind, ...paths],
+    args: ["run", "-A", `--v8-flags=--max-old-space-size=${heapMb}`, script, what, ...paths],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -112,8 +124,10 @@ async function peakRss(): Promise<number> {
 }
 
 if (import.meta.main) {
-  const [kind, ...paths] = Deno.args as [ProbeKind, ...string[]];
-  const readers = await readersFor(kind);
+  const [what, ...paths] = Deno.args;
+  const [kind, only] = what.split(":") as [ProbeKind, string | undefined];
+  const readers = (await readersFor(kind)).filter(([name]) => only === undefined || name === only);
+  if (readers.length === 0) throw new Error(`no reader '${what}'`);
   for (const path of paths) {
     for (const [reader, read] of readers) {
       const t0 = performance.now();
