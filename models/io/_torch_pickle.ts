@@ -9,6 +9,7 @@
  * @module
  */
 import { PyGlobal, PyObject, PYTHON_GLOBALS } from "./_pickle.ts";
+import { checkNesting, checkTensorCount } from "./_state_dict.ts";
 import {
   type DType,
   DTYPE_BYTES,
@@ -168,7 +169,9 @@ export function storageLoader(): (pid: unknown) => StorageRef {
 }
 
 /**
- * Every {@link TensorRef} in a nested value (Map, Array, Set, PyObject), each once.
+ * Every {@link TensorRef} in a nested value (Map, Array, Set, PyObject), each once; a
+ * shared container is walked once. Throws a `StructureError` past `MAX_NESTING` levels or
+ * `MAX_TENSORS` tensors.
  *
  * @example
  * ```ts
@@ -179,7 +182,10 @@ export function storageLoader(): (pid: unknown) => StorageRef {
 export function tensorRefs(value: unknown): TensorRef[] {
   const out = new Set<TensorRef>();
   walk(value, (v) => {
-    if (v instanceof TensorRef) out.add(v);
+    if (v instanceof TensorRef) {
+      out.add(v);
+      checkTensorCount(out.size);
+    }
     return v;
   });
   return [...out];
@@ -200,23 +206,39 @@ export function replaceTensorRefs(value: unknown, fn: (ref: TensorRef) => unknow
 
 function walk(root: unknown, leaf: (v: unknown) => unknown): unknown {
   const seen = new Set<unknown>();
-  const visit = (v: unknown): unknown => {
+  const visit = (v: unknown, depth: number): unknown => {
     if (v === null || typeof v !== "object" || v instanceof TensorRef) return leaf(v);
     if (seen.has(v)) return v;
+    checkNesting(depth);
     seen.add(v);
-    if (v instanceof Map) { for (const [k, x] of v) v.set(k, visit(x)); }
-    else if (Array.isArray(v)) v.forEach((x, i) => (v[i] = visit(x)));
+    const inner = (x: unknown) => visit(x, depth + 1);
+    if (v instanceof Map) { for (const [k, x] of v) v.set(k, inner(x)); }
+    else if (Array.isArray(v)) v.forEach((x, i) => (v[i] = inner(x)));
     else if (v instanceof Set) {
-      const items = [...v].map(visit);
+      const items = [...v].map(inner);
       v.clear();
       items.forEach((x) => v.add(x));
     } else if (v instanceof PyObject) {
-      v.args.forEach((x, i) => (v.args[i] = visit(x)));
-      v.state = visit(v.state);
+      v.args.forEach((x, i) => (v.args[i] = inner(x)));
+      v.state = inner(v.state);
     }
     return v;
   };
-  return visit(root);
+  return visit(root, 0);
+}
+
+/**
+ * Bytes {@link materialize} allocates for a view: none when the view is contiguous (it
+ * shares its storage's memory), all its elements when it is gathered into a copy.
+ *
+ * @example
+ * ```ts
+ * import { copyBytes, StorageRef, TensorRef } from "./_torch_pickle.ts";
+ * copyBytes(new TensorRef(new StorageRef("0", "F32", "cpu"), 0, [3, 2], [0, 1])); // 24 (expanded)
+ * ```
+ */
+export function copyBytes(ref: TensorRef): number {
+  return isContiguous(ref) ? 0 : numel(ref.shape) * DTYPE_BYTES[ref.dtype];
 }
 
 /**
@@ -247,15 +269,19 @@ export function materialize(ref: TensorRef, bytes: Uint8Array): Tensor {
         ` of storage ${key}, which has ${storage.length}`,
     );
   }
-  let contiguous = true;
-  for (let d = shape.length - 1, want = 1; d >= 0; d--) {
-    if (shape[d] !== 1 && stride[d] !== want) contiguous = false;
-    want *= shape[d];
-  }
-  if (contiguous) return { dtype, shape, data: storage.subarray(offset, offset + n) };
+  if (isContiguous(ref)) return { dtype, shape, data: storage.subarray(offset, offset + n) };
   const out = new (storage.constructor as new (n: number) => TensorData)(n);
   gather(storage as unknown as number[], out as unknown as number[], shape, stride, offset);
   return { dtype, shape, data: out };
+}
+
+/** Whether a view's elements lie in row-major order without gaps (size-1 dims aside). */
+function isContiguous({ shape, stride }: TensorRef): boolean {
+  for (let d = shape.length - 1, want = 1; d >= 0; d--) {
+    if (shape[d] !== 1 && stride[d] !== want) return false;
+    want *= shape[d];
+  }
+  return true;
 }
 
 /** Copies a strided view row by row into `out` (row-major). */

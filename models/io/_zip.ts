@@ -4,7 +4,10 @@
  * Only the central directory is read on open; each entry is read on request with
  * seek + read, so a multi-gigabyte checkpoint is never held in memory at once.
  * DEFLATE entries (a checkpoint re-zipped by a user) are inflated with the web-standard
- * DecompressionStream("deflate-raw").
+ * DecompressionStream("deflate-raw"), fed in small pieces from the file so that inflating
+ * stops as soon as an entry passes its declared size: a zip bomb costs about twice what it
+ * declares (at least 1 MiB, at most 66 MiB more). What all DEFLATE entries of one archive
+ * may declare together is capped (see {@link ZipOptions.maxInflatedBytes}).
  *
  * Follows the PKWARE APPNOTE (sections 4.3.7 local header, 4.3.12 central directory
  * header, 4.3.14-16 ZIP64 end records, 4.5.3 ZIP64 extra field).
@@ -22,6 +25,27 @@ const MAX_COMMENT = 0xffff; // the EOCD comment length is a u16
 const ZIP64_EXTRA_ID = 0x0001;
 const METHOD_STORED = 0;
 const METHOD_DEFLATE = 8;
+/**
+ * Most bytes DEFLATE can produce per compressed byte: a 258-byte match coded in 2 bits
+ * (RFC 1951, 3.2.5-3.2.7), so no honest entry declares more than 1032 times its
+ * compressed size (plus a few bytes of block header).
+ */
+const DEFLATE_MAX_RATIO = 1032;
+const DEFLATE_SLACK = 1024; // bytes: headers and a final partial block
+/**
+ * Compressed bytes fed to the inflater at a time: declared size / 1032, within these bounds,
+ * so one piece inflates to about the declared size (at least 1 MiB, at most 66 MiB).
+ */
+const INFLATE_PIECE_MIN = 1024;
+const INFLATE_PIECE_MAX = 64 * 1024;
+/**
+ * Default cap on the bytes all DEFLATE entries of one archive may inflate to, together:
+ * 64 times the archive's size on disk, and at least 256 MiB. Tensor data hardly compresses
+ * (float weights deflate by about 1.1x), so only a bomb comes near it.
+ */
+const INFLATE_RATIO_CAP = 64;
+/** The floor of the default cap, so small archives of zero-filled tensors still read. */
+const INFLATE_FLOOR_BYTES = 256 * 2 ** 20;
 
 /**
  * One entry of the central directory.
@@ -66,6 +90,23 @@ export class ZipError extends Error {
 }
 
 /**
+ * Options of {@link ZipReader.open}.
+ *
+ * @example
+ * ```ts
+ * import type { ZipOptions } from "./_zip.ts";
+ * const options: ZipOptions = { maxInflatedBytes: 8 * 2 ** 30 };
+ * ```
+ */
+export interface ZipOptions {
+  /**
+   * Most bytes the archive's DEFLATE entries may inflate to, all reads together (default
+   * 64x the file size, at least 256 MiB). Stored entries are not counted.
+   */
+  maxInflatedBytes?: number;
+}
+
+/**
  * An open ZIP archive. Call {@link ZipReader.close} (or use `using`) when done.
  *
  * @example
@@ -84,23 +125,35 @@ export class ZipReader {
   readonly entries: Map<string, ZipEntry>;
   readonly path: string;
   readonly size: number;
+  /** Cap on the bytes DEFLATE entries may inflate to, all reads together. */
+  readonly maxInflatedBytes: number;
   #file: Deno.FsFile;
   #queue: Promise<unknown> = Promise.resolve();
+  #inflated = 0;
 
-  private constructor(path: string, file: Deno.FsFile, size: number, entries: ZipEntry[]) {
+  private constructor(
+    path: string,
+    file: Deno.FsFile,
+    size: number,
+    entries: ZipEntry[],
+    maxInflatedBytes: number,
+  ) {
     this.path = path;
     this.size = size;
     this.#file = file;
     this.entries = new Map(entries.map((e) => [e.name, e]));
+    this.maxInflatedBytes = maxInflatedBytes;
   }
 
   /** Opens `path` and reads its central directory. */
-  static async open(path: string): Promise<ZipReader> {
+  static async open(path: string, options: ZipOptions = {}): Promise<ZipReader> {
     const file = await Deno.open(path, { read: true });
     try {
       const size = (await file.stat()).size;
       const entries = await readCentralDirectory(file, path, size);
-      return new ZipReader(path, file, size, entries);
+      const cap = options.maxInflatedBytes ??
+        Math.max(INFLATE_FLOOR_BYTES, INFLATE_RATIO_CAP * size);
+      return new ZipReader(path, file, size, entries, cap);
     } catch (e) {
       file.close();
       throw e;
@@ -136,11 +189,13 @@ export class ZipReader {
           `but the file has ${this.size} (truncated?)`,
       );
     }
-    const raw = await readAt(this.#file, start, e.compressedSize, this.path, this.size);
     let data: Uint8Array;
-    if (e.method === METHOD_STORED) data = raw;
-    else if (e.method === METHOD_DEFLATE) data = await inflateRaw(raw, e, this.path);
-    else throw new ZipError(this.path, `entry '${name}' uses unsupported method ${e.method}`);
+    if (e.method === METHOD_STORED) {
+      data = await readAt(this.#file, start, e.compressedSize, this.path, this.size);
+    } else if (e.method === METHOD_DEFLATE) {
+      this.#claimInflated(e);
+      data = await inflateRaw(this.#file, start, e, this.path, this.size);
+    } else throw new ZipError(this.path, `entry '${name}' uses unsupported method ${e.method}`);
     if (data.length !== e.size) {
       throw new ZipError(this.path, `entry '${name}' has ${data.length} bytes, expected ${e.size}`);
     }
@@ -148,6 +203,27 @@ export class ZipReader {
       throw new ZipError(this.path, `entry '${name}' fails its CRC-32 check (corrupt file)`);
     }
     return data;
+  }
+
+  /** Counts a DEFLATE entry's declared size against the cap, before anything is allocated. */
+  #claimInflated(e: ZipEntry): void {
+    if (e.size > e.compressedSize * DEFLATE_MAX_RATIO + DEFLATE_SLACK) {
+      throw new ZipError(
+        this.path,
+        `entry '${e.name}' declares ${e.size} bytes from ${e.compressedSize} compressed; ` +
+          `DEFLATE cannot expand more than ${DEFLATE_MAX_RATIO}:1 (corrupt, or a zip bomb)`,
+      );
+    }
+    if (this.#inflated + e.size > this.maxInflatedBytes) {
+      throw new ZipError(
+        this.path,
+        `entry '${e.name}' would inflate to ${e.size} bytes, bringing the archive's ` +
+          `DEFLATE entries to ${this.#inflated + e.size} bytes, past the cap of ` +
+          `${this.maxInflatedBytes} (${INFLATE_RATIO_CAP}x the file size, at least ` +
+          `${INFLATE_FLOOR_BYTES}; a zip bomb? maxInflatedBytes raises the cap)`,
+      );
+    }
+    this.#inflated += e.size;
   }
 
   /** Closes the file. */
@@ -258,14 +334,38 @@ function applyZip64Extra(e: ZipEntry, extra: Uint8Array, path: string): void {
   }
 }
 
-/** Inflates into a buffer of the declared size, stopping as soon as the data overflows it. */
-async function inflateRaw(raw: Uint8Array, e: ZipEntry, path: string): Promise<Uint8Array> {
+/**
+ * Inflates an entry into a buffer of its declared size, feeding the inflater small pieces
+ * of the file and stopping at the first output past the declared size, so a bomb is never
+ * inflated further than one piece (at most 1032x its size) beyond what it declares.
+ */
+async function inflateRaw(
+  file: Deno.FsFile,
+  start: number,
+  e: ZipEntry,
+  path: string,
+  fileSize: number,
+): Promise<Uint8Array> {
+  const piece = Math.min(
+    INFLATE_PIECE_MAX,
+    Math.max(INFLATE_PIECE_MIN, Math.ceil(e.size / DEFLATE_MAX_RATIO)),
+  );
+  let fed = 0;
+  let reading: Promise<unknown> = Promise.resolve(); // the file read in flight, if any
+  const source = new ReadableStream<Uint8Array<ArrayBuffer>>({
+    pull: async (controller) => {
+      if (fed >= e.compressedSize) return controller.close();
+      const n = Math.min(piece, e.compressedSize - fed);
+      const read = readAt(file, start + fed, n, path, fileSize);
+      reading = read;
+      controller.enqueue((await read) as Uint8Array<ArrayBuffer>);
+      fed += n;
+    },
+  }, { highWaterMark: 0 });
   const out = new Uint8Array(e.size);
   let n = 0;
   try {
-    const stream = new Blob([raw as Uint8Array<ArrayBuffer>]).stream()
-      .pipeThrough(new DecompressionStream("deflate-raw"));
-    for await (const chunk of stream) {
+    for await (const chunk of source.pipeThrough(new DecompressionStream("deflate-raw"))) {
       if (n + chunk.length > e.size) {
         throw new ZipError(path, `entry '${e.name}' inflates past its declared ${e.size} bytes`);
       }
@@ -275,6 +375,8 @@ async function inflateRaw(raw: Uint8Array, e: ZipEntry, path: string): Promise<U
   } catch (err) {
     if (err instanceof ZipError) throw err;
     throw new ZipError(path, `entry '${e.name}' does not inflate (${(err as Error).message})`);
+  } finally {
+    await reading.catch(() => {}); // the next read seeks the same handle
   }
   return out.subarray(0, n);
 }

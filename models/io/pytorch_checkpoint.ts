@@ -9,6 +9,7 @@
 import { ZipError, ZipReader } from "./_zip.ts";
 import { PickleError, unpickle } from "./_pickle.ts";
 import {
+  copyBytes,
   materialize,
   replaceTensorRefs,
   storageLoader,
@@ -16,7 +17,7 @@ import {
   tensorRefs,
   torchGlobals,
 } from "./_torch_pickle.ts";
-import { flattenLeaves, isTensor, selectLeaves } from "./_state_dict.ts";
+import { flattenLeaves, isTensor, selectLeaves, StructureError } from "./_state_dict.ts";
 import { type DType, DTYPE_BYTES, type Tensor } from "../core/tensor.ts";
 
 /**
@@ -52,6 +53,13 @@ export interface ReadPytorchOptions {
    * is an error.
    */
   allowGlobals?: readonly string[];
+  /**
+   * Most bytes the archive's DEFLATE-compressed entries may inflate to, together (default
+   * 64x the file size, at least 256 MiB; stored entries, as torch.save writes them, are
+   * not counted). Guards against zip bombs; raise it for a re-zipped checkpoint of
+   * mostly zeros.
+   */
+  maxInflatedBytes?: number;
 }
 
 /**
@@ -88,8 +96,15 @@ export const DEFAULT_PREFER: readonly string[] = ["ema", "state_dict", "model"];
 const FORBIDDEN_HINT = "; only tensors, storages, OrderedDict, set and bytes are read, " +
   "and allowGlobals may name further classes to read as inert data";
 const LEGACY_HELP = "it is in the legacy (non-zip) torch.save format, which is not supported; " +
-  "convert it once in Python with `torch.save(torch.load(src), dst)` (PyTorch >= 1.6 writes " +
-  "the zip format by default; do not pass _use_new_zipfile_serialization=False)";
+  "convert it once in Python with `torch.save(torch.load(src, weights_only=True), dst)` " +
+  "(weights_only=True keeps the pickle from running code; PyTorch >= 1.6 writes the zip " +
+  "format by default; do not pass _use_new_zipfile_serialization=False)";
+/**
+ * Bytes that strided views may copy beyond the size of the storages read: a transposed
+ * view copies at most its storage, an expanded one (`x.expand(...)`, stride 0) more, so a
+ * pickle cannot make a small storage allocate gigabytes.
+ */
+const COPY_ALLOWANCE_BYTES = 256 * 2 ** 20;
 
 /**
  * Reads a torch.save zip checkpoint into a nested JavaScript value: dicts become Maps,
@@ -106,10 +121,11 @@ export async function readPytorchCheckpoint(
   path: string,
   options: ReadPytorchOptions = {},
 ): Promise<unknown> {
-  const { zip, prefix, value } = await openCheckpoint(path, options);
+  const { zip, prefix, value, pickle } = await openCheckpoint(path, options);
   try {
-    const done = await readTensors(zip, prefix, tensorRefs(value));
-    return replaceTensorRefs(value, (ref) => done.get(ref));
+    const refs = walked(path, pickle, () => tensorRefs(value));
+    const done = await readTensors(zip, prefix, refs);
+    return walked(path, pickle, () => replaceTensorRefs(value, (ref) => done.get(ref)));
   } finally {
     zip.close();
   }
@@ -131,9 +147,10 @@ export async function readPytorchStateDict(
   path: string,
   options: ReadPytorchOptions & { prefer?: readonly string[] } = {},
 ): Promise<{ tensors: Map<string, Tensor>; path: string; scalars: Record<string, string> }> {
-  const { zip, prefix, value } = await openCheckpoint(path, options);
+  const { zip, prefix, value, pickle } = await openCheckpoint(path, options);
   try {
-    const chosen = selectLeaves(value, options.prefer ?? DEFAULT_PREFER, isTensorRef);
+    const prefer = options.prefer ?? DEFAULT_PREFER;
+    const chosen = walked(path, pickle, () => selectLeaves(value, prefer, isTensorRef));
     if (chosen.leaves.size === 0) throw new CheckpointError(path, "it holds no tensors");
     const done = await readTensors(zip, prefix, [...chosen.leaves.values()]);
     const tensors = new Map([...chosen.leaves].map(([k, ref]) => [k, done.get(ref)!]));
@@ -161,9 +178,10 @@ export async function describePytorchCheckpoint(
   path: string,
   options: ReadPytorchOptions = {},
 ): Promise<TensorInfo[]> {
-  const { zip, prefix, value } = await openCheckpoint(path, options);
+  const { zip, prefix, value, pickle } = await openCheckpoint(path, options);
   zip.close();
-  return [...flattenLeaves(value, isTensorRef)].map(([name, r]) => {
+  const leaves = walked(path, pickle, () => flattenLeaves(value, isTensorRef));
+  return [...leaves].map(([name, r]) => {
     const entry = zip.entries.get(`${prefix}data/${r.storage.key}`);
     const need = viewEnd(r) * DTYPE_BYTES[r.dtype];
     if (!entry || entry.size < need) {
@@ -200,17 +218,50 @@ export function stateDict(
   return leaves;
 }
 
-/** Reads each storage the refs view, once, and makes their tensors. */
+/**
+ * Runs a walk over the unpickled value, naming the file and pickle when the value is too
+ * deep or holds too many tensors.
+ */
+function walked<T>(path: string, pickle: string, walk: () => T): T {
+  try {
+    return walk();
+  } catch (e) {
+    if (e instanceof StructureError) throw new CheckpointError(path, `${pickle}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * Reads each storage the refs view, once, and makes their tensors. Strided views may copy,
+ * together, at most the storages' bytes plus {@link COPY_ALLOWANCE_BYTES}.
+ */
 async function readTensors(
   zip: ZipReader,
   prefix: string,
   refs: TensorRef[],
 ): Promise<Map<TensorRef, Tensor>> {
   const done = new Map<TensorRef, Tensor>();
-  for (const [storage, views] of Map.groupBy(refs, (r) => r.storage)) {
+  const groups = Map.groupBy(refs, (r) => r.storage);
+  let allowance = COPY_ALLOWANCE_BYTES;
+  for (const storage of groups.keys()) {
     const entry = `${prefix}data/${storage.key}`;
     if (!zip.entries.has(entry)) {
       throw new CheckpointError(zip.path, `storage '${entry}' named by the pickle is missing`);
+    }
+    allowance += zip.entries.get(entry)!.size;
+  }
+  for (const [storage, views] of groups) {
+    const entry = `${prefix}data/${storage.key}`;
+    for (const ref of views) {
+      allowance -= copyBytes(ref);
+      if (allowance < 0) {
+        throw new CheckpointError(
+          zip.path,
+          `the ${ref.dtype} view [${ref.shape}] (stride [${ref.stride}]) of '${entry}' would ` +
+            `copy ${copyBytes(ref)} bytes; strided views may copy at most the storages' ` +
+            `bytes plus ${COPY_ALLOWANCE_BYTES} in all`,
+        );
+      }
     }
     let bytes: Uint8Array;
     try {
@@ -239,7 +290,7 @@ async function openCheckpoint(path: string, options: ReadPytorchOptions) {
   await checkMagic(path);
   let zip: ZipReader;
   try {
-    zip = await ZipReader.open(path);
+    zip = await ZipReader.open(path, { maxInflatedBytes: options.maxInflatedBytes });
   } catch (e) {
     throw e instanceof ZipError ? new CheckpointError(path, e.detail) : e;
   }
@@ -270,7 +321,7 @@ async function openCheckpoint(path: string, options: ReadPytorchOptions) {
       persistentLoad: storageLoader(),
       file: pkl,
     });
-    return { zip, prefix, value };
+    return { zip, prefix, value, pickle };
   } catch (e) {
     zip.close();
     if (e instanceof ZipError) throw new CheckpointError(path, e.detail);

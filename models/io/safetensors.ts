@@ -5,6 +5,10 @@
  * raw little-endian tensor bytes, with offsets relative to the end of the header.
  * Files written here load with `safetensors.numpy.load_file` and `safetensors.torch.load_file`.
  *
+ * Reading checks what the reference reader (huggingface/safetensors, `Metadata::validate`)
+ * checks: the header is at most 100 MB, and the tensors' byte ranges, sorted, tile the data
+ * section exactly (no gap, no overlap, nothing after the last one). Every error names the file.
+ *
  * @module
  */
 import { type DType, DTYPE_BYTES, fromBytes, numel, type Tensor, toBytes } from "../core/tensor.ts";
@@ -29,7 +33,16 @@ export interface SafetensorsHeader {
   dataStart: number;
 }
 
-const MAX_HEADER_BYTES = 100_000_000; // the reference implementation's limit
+/**
+ * Longest header the reference reader accepts (safetensors' MAX_HEADER_SIZE, 100 MB).
+ *
+ * @example
+ * ```ts
+ * import { MAX_HEADER_BYTES } from "./safetensors.ts";
+ * MAX_HEADER_BYTES; // 100000000
+ * ```
+ */
+export const MAX_HEADER_BYTES = 100_000_000;
 const KNOWN_DTYPES = new Set(Object.keys(DTYPE_BYTES));
 
 /** Error for a file that is not a valid safetensors file; names the file. */
@@ -57,10 +70,7 @@ export function parseSafetensorsHeader(
   fileSize: number,
 ): SafetensorsHeader {
   if (head.length < 8) throw new SafetensorsError(path, "file shorter than the 8-byte header size");
-  const n = Number(new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true));
-  if (n > MAX_HEADER_BYTES || 8 + n > fileSize) {
-    throw new SafetensorsError(path, `header size ${n} does not fit a ${fileSize}-byte file`);
-  }
+  const n = headerLength(head, path, fileSize);
   if (head.length < 8 + n) throw new SafetensorsError(path, "truncated header");
   let json: Record<string, unknown>;
   try {
@@ -104,7 +114,65 @@ export function parseSafetensorsHeader(
     }
     tensors[name] = { dtype: e.dtype, shape: e.shape, data_offsets: [b, end] };
   }
+  checkTiling(tensors, dataSize, path);
   return { tensors, metadata, dataStart: 8 + n };
+}
+
+/**
+ * The header length from the first 8 bytes, checked against the format's 100 MB limit and
+ * the file's size.
+ */
+function headerLength(head: Uint8Array, path: string, fileSize: number): number {
+  const n = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) {
+    throw new SafetensorsError(
+      path,
+      `header length ${n} is over the format's limit of ${MAX_HEADER_BYTES} bytes (the ` +
+        `reference reader's MAX_HEADER_SIZE); not a safetensors file, or a corrupt one`,
+    );
+  }
+  if (8 + Number(n) > fileSize) {
+    throw new SafetensorsError(path, `header size ${n} does not fit a ${fileSize}-byte file`);
+  }
+  return Number(n);
+}
+
+/**
+ * Checks, as the reference reader does, that the tensors' byte ranges sorted by offset
+ * follow each other without gap or overlap and end exactly at the end of the data section.
+ */
+function checkTiling(
+  tensors: Record<string, SafetensorsEntry>,
+  dataSize: number,
+  path: string,
+): void {
+  const ranges = Object.entries(tensors).sort(([, a], [, b]) =>
+    a.data_offsets[0] - b.data_offsets[0] || a.data_offsets[1] - b.data_offsets[1]
+  );
+  let end = 0;
+  let previous = "";
+  for (const [name, { data_offsets: [b, e] }] of ranges) {
+    if (b !== end) {
+      const expected = previous
+        ? `the previous tensor '${previous}' ends at ${end}`
+        : "the first tensor must start at 0";
+      const problem = b < end ? "overlapping" : "leaving a gap";
+      throw new SafetensorsError(
+        path,
+        `tensor '${name}' starts at byte ${b} of the data section, but ${expected} ` +
+          `(${problem}; the tensors must tile the data section)`,
+      );
+    }
+    end = e;
+    previous = name;
+  }
+  if (end !== dataSize) {
+    throw new SafetensorsError(
+      path,
+      `the tensors end at byte ${end} of the ${dataSize}-byte data section; the rest is ` +
+        `not described by the header`,
+    );
+  }
 }
 
 /**
@@ -117,19 +185,21 @@ export function parseSafetensorsHeader(
  * ```
  */
 export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
-  const file = await Deno.open(path, { read: true });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    throw new SafetensorsError(path, (e as Error).message);
+  }
   try {
     const size = (await file.stat()).size;
     const first = new Uint8Array(Math.min(size, 8));
-    await readFull(file, first);
+    await readFull(file, first, path);
     if (size < 8) throw new SafetensorsError(path, "file shorter than the 8-byte header size");
-    const n = Number(new DataView(first.buffer).getBigUint64(0, true));
-    if (n > MAX_HEADER_BYTES || 8 + n > size) {
-      throw new SafetensorsError(path, `header size ${n} does not fit a ${size}-byte file`);
-    }
+    const n = headerLength(first, path, size);
     const head = new Uint8Array(8 + n);
     head.set(first);
-    await readFull(file, head.subarray(8));
+    await readFull(file, head.subarray(8), path);
     return parseSafetensorsHeader(head, path, size);
   } finally {
     file.close();
@@ -281,11 +351,11 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   }
 }
 
-async function readFull(file: Deno.FsFile, buf: Uint8Array): Promise<void> {
+async function readFull(file: Deno.FsFile, buf: Uint8Array, path: string): Promise<void> {
   let done = 0;
   while (done < buf.length) {
     const n = await file.read(buf.subarray(done));
-    if (n === null) throw new Error("unexpected end of file");
+    if (n === null) throw new SafetensorsError(path, "unexpected end of file (truncated?)");
     done += n;
   }
 }
