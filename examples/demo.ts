@@ -10,7 +10,7 @@
  *        [--epochs N] [--classes a,b] [--ipc 10] [--seed 0]
  */
 import { parseArgs } from "node:util";
-import { encodeBase64 } from "./_base64.ts";
+import { encodeBase64 } from "../models/core/base64.ts";
 import { Store } from "../stages/store/store.ts";
 import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
 import { discover } from "../stages/discover.ts";

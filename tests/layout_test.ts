@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { dirname, join, normalize, relative } from "node:path";
 
 const ROOT = normalize(join(dirname(new URL(import.meta.url).pathname), ".."));
-const SOURCE_DIRS = ["models", "stages", "eval", "cli", "examples", "tools", "bench"];
+const SOURCE_DIRS = ["models", "stages", "eval", "cli", "notebook", "examples", "tools", "bench"];
 
 /** Layer of each top folder, and of each room of models/: a file may import only its own layer or lower. */
 const LAYERS: [string, number][] = [
@@ -22,6 +22,7 @@ const LAYERS: [string, number][] = [
   ["eval/", 7],
   ["cli/", 8],
   ["examples/", 8],
+  ["notebook/", 8],
   ["tools/", 8],
   ["bench/", 8],
   ["tests/", 8], // test helpers that the benchmarks share

@@ -1,11 +1,11 @@
-/** Base64 of bytes (for data: URLs in the self-contained HTML report). @module */
+/** Base64 of bytes (data: URLs in HTML reports, PNGs in Jupyter display bundles). @module */
 
 /**
  * Standard base64 encoding.
  *
  * @example
  * ```ts
- * import { encodeBase64 } from "./_base64.ts";
+ * import { encodeBase64 } from "./base64.ts";
  * encodeBase64(new Uint8Array([104, 105])); // "aGk="
  * ```
  */
