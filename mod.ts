@@ -43,6 +43,8 @@ export * from "./stages/images/write_image_folder.ts";
 // Diffusion sampling and mode guidance
 export * from "./models/diffusion/schedule.ts";
 export * from "./models/diffusion/denoiser.ts";
+export * from "./models/diffusion/sampling.ts";
+export * from "./models/diffusion/class_ids.ts";
 export * from "./stages/diffusion/sampler.ts";
 export * from "./stages/diffusion/guidance.ts";
 export * from "./stages/sample.ts";
@@ -83,6 +85,9 @@ export * from "./models/graph/weights.ts";
 export * from "./models/nets/dit/mod.ts";
 export * from "./stages/train_model.ts";
 
+// The scales: the codec, denoiser, class ids and sampling settings that belong together
+export * from "./models/scales/mod.ts";
+
 // Evaluation: protocols, classifier zoo, metrics, plots
 export type { ParamGroup } from "./eval/protocols/fit.ts";
 export type { ImageSet } from "./eval/protocols/image_data.ts";
@@ -120,7 +125,6 @@ export type {
   TableDef,
 } from "./eval/tables/spec.ts";
 export type { DataPaths, DatasetId } from "./eval/tables/datasets.ts";
-export type { ModelSource } from "./eval/tables/setup.ts";
 export type { CellPlan, Plan, Unit, UnitBase } from "./eval/tables/units.ts";
 // The tables' mean ± std; models/graph.ts's Value keeps the name.
 export type { CellResult, TableResults, TableValue } from "./eval/tables/results.ts";

@@ -1,5 +1,7 @@
 /**
- * Codec and denoiser choice shared by the pipeline commands:
+ * Codec and denoiser choice shared by the pipeline commands, turned into a models/scales
+ * source (the scale, not the command, knows which codec, class ids and sampling settings go
+ * with a model):
  * - cpu scale: `--unet weights/cpu_unet.safetensors` (the toolkit's model; its file names the
  *   TAEF2 image size and latent normalisation, so the codec follows from it);
  * - paper scale: `--dit DiT-XL-2-256x256.pt --dit-config DiT-XL/2 --vae sd-vae-ft-mse/`;
@@ -10,16 +12,14 @@
 import type { Flag, FlagValues } from "./command.ts";
 import { UsageError } from "./command.ts";
 import { intFlag } from "./_flags.ts";
-import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
-import { taef2Codec } from "../models/codecs/taesd.ts";
-import { sdVaeCodec } from "../models/codecs/sd_vae_codec.ts";
-import { unetDenoiser } from "../models/nets/unet/denoiser.ts";
-import { DiT, ditConfig, ditDenoiser } from "../models/nets/dit/mod.ts";
+import {
+  loadCodec,
+  loadScale,
+  type ScaleWithCodec,
+  type ScaleWithDenoiser,
+  SHIPPED_TAEF2,
+} from "../models/scales/mod.ts";
 import type { ModelCodec } from "../models/codecs/batch_codec.ts";
-import type { Denoiser } from "../models/diffusion/denoiser.ts";
-
-/** The TAEF2 weights shipped with the toolkit (MIT, see weights/taef2/LICENSE). */
-export const SHIPPED_TAEF2 = new URL("../weights/taef2", import.meta.url).pathname;
 
 /** Flags that choose the codec. */
 export const CODEC_FLAGS: Record<string, Flag> = {
@@ -56,15 +56,19 @@ function threads(v: FlagValues): number | undefined {
 }
 
 /**
- * The codec the flags choose.
+ * The codec the flags choose: the cpu scale's (`--unet`, with the scale behind it for its
+ * class ids) or a raw one (`--vae`, `--taef2`).
  *
  * @example
  * ```ts
- * import { loadCodec } from "./_models.ts";
- * const codec = await loadCodec({ unet: "weights/cpu_unet.safetensors" });
+ * import { loadFlagCodec } from "./_models.ts";
+ * const { codec, scale, release } = await loadFlagCodec({ unet: "weights/cpu_unet.safetensors" });
+ * await release();
  * ```
  */
-export async function loadCodec(v: FlagValues): Promise<ModelCodec> {
+export async function loadFlagCodec(
+  v: FlagValues,
+): Promise<{ codec: ModelCodec; scale: ScaleWithCodec | null; release(): Promise<void> }> {
   const chosen = ["unet", "vae", "taef2"].filter((k) => v[k] !== undefined);
   if (chosen.length > 1) {
     throw new UsageError(
@@ -72,69 +76,69 @@ export async function loadCodec(v: FlagValues): Promise<ModelCodec> {
     );
   }
   if (v.unet !== undefined) {
-    const { info } = await loadCpuModel(v.unet as string);
-    return await taef2Codec({
-      imageSize: info.imageSize,
-      weightsDir: SHIPPED_TAEF2,
-      normalisation: info.normalisation,
-      threads: threads(v),
-    });
+    const scale = await loadScale(
+      { scale: "cpu", model: v.unet as string, threads: threads(v) },
+      { only: "codec" },
+    );
+    return { codec: scale.codec, scale, release: () => scale.release() };
   }
   if (v["image-size"] === undefined) {
     throw new UsageError("--image-size is required with --vae or --taef2");
   }
   const imageSize = intFlag("image-size", v["image-size"] as string, 8);
-  if (v.vae !== undefined) {
-    return await sdVaeCodec({ weights: v.vae as string, imageSize, threads: threads(v) });
-  }
-  return await taef2Codec({
-    imageSize,
-    weightsDir: (v.taef2 as string | undefined) ?? SHIPPED_TAEF2,
-    threads: threads(v),
-  });
+  const codec = v.vae !== undefined
+    ? await loadCodec({ codec: "sd-vae", weights: v.vae as string, imageSize, threads: threads(v) })
+    : await loadCodec({
+      codec: "taef2",
+      imageSize,
+      weightsDir: v.taef2 as string | undefined,
+      threads: threads(v),
+    });
+  return { codec, scale: null, release: () => codec.release() };
 }
 
 /**
- * The denoiser the flags choose: `--unet` (cpu scale) or `--dit` (paper scale).
+ * The scale the flags choose, loaded for its denoiser: `--unet` (cpu scale) or `--dit`
+ * (paper scale); `id` names it in sample provenance as the command line always has
+ * (`unet:<file>`, `dit:<config>:<file>`).
  *
  * @example
  * ```ts
- * import { loadDenoiser } from "./_models.ts";
- * const { denoiser, id } = await loadDenoiser({ unet: "weights/cpu_unet.safetensors" });
+ * import { loadFlagDenoiser } from "./_models.ts";
+ * const { scale, id } = await loadFlagDenoiser({ unet: "weights/cpu_unet.safetensors" });
+ * scale.sampling.cfgChannels; // "all"
+ * await scale.release();
  * ```
  */
-export async function loadDenoiser(
+export async function loadFlagDenoiser(
   v: FlagValues,
-): Promise<{ denoiser: Denoiser & { release(): Promise<void> }; id: string; cpuScale: boolean }> {
+): Promise<{ scale: ScaleWithDenoiser; id: string }> {
   if (v.unet !== undefined && v.dit !== undefined) {
     throw new UsageError("Give one of --unet or --dit");
   }
   if (v.unet !== undefined) {
-    const { weights, info } = await loadCpuModel(v.unet as string);
-    const denoiser = unetDenoiser({
-      config: info.config,
-      weights,
-      predictionType: info.predictionType,
-      session: { intraOpThreads: threads(v) },
-    });
-    return { denoiser, id: `unet:${v.unet}`, cpuScale: true };
+    const scale = await loadScale(
+      { scale: "cpu", model: v.unet as string, threads: threads(v) },
+      { only: "denoiser" },
+    );
+    return { scale, id: `unet:${v.unet}` };
   }
   if (v.dit === undefined) {
     throw new UsageError(
       "A model is required: --unet FILE (cpu scale) or --dit FILE (paper scale)",
     );
   }
-  const overrides: Record<string, number> = {
-    numClasses: intFlag("num-classes", v["num-classes"] as string, 1),
-  };
-  if (v["image-size"] !== undefined) {
-    overrides.inputSize = intFlag("image-size", v["image-size"] as string, 8) / 8;
-  }
-  const config = ditConfig(v["dit-config"] as string, overrides);
-  const model = await DiT.load(v.dit as string, config);
-  return {
-    denoiser: ditDenoiser(model, { session: { intraOpThreads: threads(v) } }),
-    id: `dit:${v["dit-config"]}:${v.dit}`,
-    cpuScale: false,
-  };
+  const numClasses = intFlag("num-classes", v["num-classes"] as string, 1);
+  const imageSize = v["image-size"] === undefined
+    ? undefined
+    : intFlag("image-size", v["image-size"] as string, 8);
+  const scale = await loadScale({
+    scale: "paper",
+    dit: v.dit as string,
+    ditConfig: v["dit-config"] as string,
+    numClasses,
+    imageSize,
+    threads: threads(v),
+  }, { only: "denoiser" });
+  return { scale, id: `dit:${v["dit-config"]}:${v.dit}` };
 }

@@ -5,10 +5,9 @@
  */
 import type { Command } from "./command.ts";
 import { intFlag, numberFlag, OUT_FLAG, OVERWRITE_FLAG, required, STORE_FLAG } from "./_flags.ts";
-import { CODEC_FLAGS, loadCodec, loadDenoiser, MODEL_FLAGS } from "./_models.ts";
-import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
+import { CODEC_FLAGS, loadFlagCodec, loadFlagDenoiser, MODEL_FLAGS } from "./_models.ts";
 import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
-import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
+import { sample } from "../stages/sample.ts";
 import { decode, DECODE_DEFAULTS } from "../stages/decode.ts";
 import { parseShard } from "../stages/store/shard.ts";
 import { Store } from "../stages/store/store.ts";
@@ -57,23 +56,30 @@ export const encodeCommand: Command = {
     "Example: mgd3 encode --unet weights/cpu_unet.safetensors --data data/train --out latents/train",
   async run(v) {
     required(v, "data", "out");
-    const codec = await loadCodec(v);
+    const { codec, scale, release } = await loadFlagCodec(v);
     try {
-      const r = await encode(await Store.open(v.store as string), codec, {
-        ...ENCODE_DEFAULTS,
+      const store = await Store.open(v.store as string);
+      const classIds = v["class-ids"] as "imagenet" | "label" | undefined;
+      const o = {
         data: v.data as string,
         classes: v.classes as string,
         out: v.out as string,
-        classIds: (v["class-ids"] as "imagenet" | "label" | undefined) ??
-          (v.unet !== undefined ? (await loadCpuModel(v.unet as string)).info.classes : "imagenet"),
         limit: v.limit === undefined ? null : intFlag("limit", v.limit as string, 1),
         flip: Boolean(v.flip),
-        dtype: v.f16 ? "F16" : "F32",
-        onError: v["skip-bad"] ? "skip" : "throw",
+        dtype: v.f16 ? "F16" as const : "F32" as const,
+        onError: v["skip-bad"] ? "skip" as const : "throw" as const,
         batchSize: intFlag("batch-size", v["batch-size"] as string, 1),
         shard: parseShard(v.shard as string),
         overwrite: Boolean(v.overwrite),
-      });
+      };
+      // With --unet the scale's class ids (its model's class list) are the default.
+      const r = scale
+        ? await encode(store, scale, { ...o, classIds })
+        : await encode(store, codec, {
+          ...ENCODE_DEFAULTS,
+          ...o,
+          classIds: classIds ?? ENCODE_DEFAULTS.classIds,
+        });
       for (const b of r.badFiles) console.error(`skipped unreadable image ${b.path}: ${b.error}`);
       for (const b of r.redone) {
         console.error(`${r.artifact}: redid broken ${b.shard}: ${b.reason}`);
@@ -84,7 +90,7 @@ export const encodeCommand: Command = {
         } s`,
       );
     } finally {
-      await codec.release();
+      await release();
     }
   },
 };
@@ -136,24 +142,22 @@ export const sampleCommand: Command = {
     "Example: mgd3 sample --unet weights/cpu_unet.safetensors --modes modes/ipc10 --out samples/mgd3-s0",
   async run(v) {
     required(v, "modes", "out");
-    const { denoiser, id, cpuScale } = await loadDenoiser(v);
+    const { scale, id } = await loadFlagDenoiser(v);
     try {
       const lambda = numberFlag("lambda", v.lambda as string, 0);
-      const cfgChannels = v["cfg-channels"] === undefined
-        ? (cpuScale ? "all" : 3)
-        : v["cfg-channels"] === "all"
-        ? "all"
-        : intFlag("cfg-channels", v["cfg-channels"] as string, 1);
-      const r = await sample(await Store.open(v.store as string), denoiser, {
-        ...SAMPLE_DEFAULTS,
+      // CFG channels and variance come with the scale; --cfg-channels overrides the former.
+      const r = await sample(await Store.open(v.store as string), scale, {
         modes: v.modes as string,
         out: v.out as string,
         model: id,
         method: v.method as "ddpm" | "ddim",
         steps: intFlag("steps", v.steps as string, 1),
         cfgScale: numberFlag("cfg", v.cfg as string, 0),
-        cfgChannels,
-        variance: denoiser.learnSigma ? "learned_range" : "fixed_small",
+        cfgChannels: v["cfg-channels"] === undefined
+          ? undefined
+          : v["cfg-channels"] === "all"
+          ? "all"
+          : intFlag("cfg-channels", v["cfg-channels"] as string, 1),
         guidance: lambda === 0
           ? null
           : { lambda, tStop: intFlag("t-stop", v["t-stop"] as string, -1) },
@@ -174,7 +178,7 @@ export const sampleCommand: Command = {
         } s`,
       );
     } finally {
-      await denoiser.release();
+      await scale.release();
     }
   },
 };
@@ -195,7 +199,7 @@ export const decodeCommand: Command = {
     "Example: mgd3 decode --unet weights/cpu_unet.safetensors --samples samples/mgd3-s0 --out distilled/mgd3-s0",
   async run(v) {
     required(v, "samples", "out");
-    const codec = await loadCodec(v);
+    const { codec, release } = await loadFlagCodec(v);
     try {
       const r = await decode(await Store.open(v.store as string), codec, {
         ...DECODE_DEFAULTS,
@@ -211,7 +215,7 @@ export const decodeCommand: Command = {
       console.log(`${r.artifact}: wrote ${r.written.length} classes; images in ${r.imageFolder}`);
       if (r.contactSheet) console.log(`contact sheet: ${r.contactSheet}`);
     } finally {
-      await codec.release();
+      await release();
     }
   },
 };

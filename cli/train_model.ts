@@ -6,10 +6,9 @@
  */
 import { type Command, UsageError } from "./command.ts";
 import { intFlag, numberFlag } from "./_flags.ts";
-import { SHIPPED_TAEF2 } from "./_models.ts";
 import { TRAIN_MODEL_DEFAULTS, trainModel } from "../stages/train_model.ts";
 import { Store } from "../stages/store/store.ts";
-import { taef2Codec } from "../models/codecs/taesd.ts";
+import { loadCodec } from "../models/scales/mod.ts";
 
 /** The `train-model` command. */
 export const trainModelCommand: Command = {
@@ -60,10 +59,8 @@ export const trainModelCommand: Command = {
     if (v.data === undefined) {
       throw new UsageError("--data is required (the ImageNette train folder)");
     }
-    const codec = await taef2Codec({
-      imageSize: TRAIN_MODEL_DEFAULTS.imageSize,
-      weightsDir: SHIPPED_TAEF2,
-    });
+    // Raw (unnormalised) latents of the shipped TAEF2: the model file records their statistics.
+    const codec = await loadCodec({ codec: "taef2", imageSize: TRAIN_MODEL_DEFAULTS.imageSize });
     try {
       const r = await trainModel(await Store.open(v.store as string), codec, {
         ...TRAIN_MODEL_DEFAULTS,

@@ -12,15 +12,13 @@
 import { parseArgs } from "node:util";
 import { encodeBase64 } from "../models/core/base64.ts";
 import { Store } from "../stages/store/store.ts";
-import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
+import { encode } from "../stages/encode.ts";
 import { discover } from "../stages/discover.ts";
 import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
 import { decode, DECODE_DEFAULTS } from "../stages/decode.ts";
 import { ALL } from "../stages/store/shard.ts";
 import { setProgressMode } from "../stages/progress.ts";
-import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
-import { taef2Codec } from "../models/codecs/taesd.ts";
-import { unetDenoiser } from "../models/nets/unet/denoiser.ts";
+import { loadScale, SHIPPED_CPU_MODEL } from "../models/scales/mod.ts";
 import { hardLabelEval } from "../eval/protocols/hard_label.ts";
 import { formatDiversityTable } from "../eval/metrics/diversity_table.ts";
 import { measure } from "../eval/measure.ts";
@@ -32,7 +30,7 @@ const { values: v } = parseArgs({
   strict: true,
   options: {
     store: { type: "string", default: ".store/demo" },
-    model: { type: "string", default: `${ROOT}weights/cpu_unet.safetensors` },
+    model: { type: "string", default: SHIPPED_CPU_MODEL },
     data: { type: "string", default: `${ROOT}data/imagenette-64` },
     classes: { type: "string" },
     ipc: { type: "string", default: "10" },
@@ -54,33 +52,23 @@ const start = performance.now();
 const say = (s: string) =>
   console.error(`[demo ${((performance.now() - start) / 1000).toFixed(0)}s] ${s}`);
 
-// 0. The model file carries the U-Net, the TAEF2 image size and latent normalisation.
+// 0. The cpu scale: the model file carries the U-Net, the TAEF2 image size, the latent
+// normalisation and the classes; the scale adds the sampling settings that fit the U-Net.
 await Deno.stat(v.model!).catch(() => {
   throw new Error(
     `No model file at ${v.model}: train one with 'deno task train:model' or pass --model`,
   );
 });
-const { weights, info } = await loadCpuModel(v.model!);
-const classes = v.classes ? v.classes.split(",") : info.classes;
+const scale = await loadScale({ scale: "cpu", model: v.model! });
+const training = scale.provenance.training;
+const classes = v.classes ? v.classes.split(",") : [...scale.classes!];
 const ipc = Number(v.ipc);
 const seed = Number(v.seed);
 const store = await Store.open(v.store!);
-const codec = await taef2Codec({
-  imageSize: info.imageSize,
-  weightsDir: `${ROOT}weights/taef2`,
-  normalisation: info.normalisation,
-});
-const model = unetDenoiser({ config: info.config, weights, predictionType: info.predictionType });
 
 // 1. Encode the shipped train images; 2. k-means modes (k = IPC).
 say("encoding the training images with TAEF2");
-await encode(store, codec, {
-  ...ENCODE_DEFAULTS,
-  data: `${v.data}/train`,
-  classes,
-  out: "latents/train",
-  classIds: info.classes,
-});
+await encode(store, scale, { data: `${v.data}/train`, classes, out: "latents/train" });
 say("finding the modes (k-means, k = IPC)");
 await discover(store, {
   latents: "latents/train",
@@ -100,17 +88,14 @@ for (const [name, guidance] of Object.entries(methods)) {
       guidance ? "lambda 0.1, t_stop 25" : "no mode guidance"
     })`,
   );
-  await sample(store, model, {
-    ...SAMPLE_DEFAULTS,
+  await sample(store, scale, {
     modes: `modes/ipc${ipc}`,
     out: `samples/${name}-s${seed}`,
-    model: `unet:${info.training.code ?? "?"}:${info.training.steps ?? "?"}`,
-    cfgChannels: "all",
-    variance: "fixed_small",
+    model: `unet:${training.code ?? "?"}:${training.steps ?? "?"}`,
     guidance,
     seed,
   });
-  const d = await decode(store, codec, {
+  const d = await decode(store, scale.codec, {
     ...DECODE_DEFAULTS,
     samples: `samples/${name}-s${seed}`,
     out: `distilled/${name}-s${seed}`,
@@ -118,7 +103,7 @@ for (const [name, guidance] of Object.entries(methods)) {
   folders[name] = d.imageFolder;
   sheets[name] = d.contactSheet!;
 }
-await model.release();
+await scale.denoiser.release();
 
 // 5. A short hard-label evaluation of each distilled set on the shipped val images.
 const accuracy: Record<string, { mean: number; epochs: number }> = {};
@@ -157,7 +142,7 @@ for (
 ) {
   plots.push(await Deno.readTextFile(`${metrics.artifact}/plots/${shard}_tsne.svg`));
 }
-await codec.release();
+await scale.release();
 
 // 7. The report.
 const code = formatVersion(await codeVersion());
@@ -173,7 +158,7 @@ const accLines = Object.entries(accuracy).map(([m, a]) =>
 const md = [
   `# MGD3 demo (cpu scale)`,
   "",
-  `ImageNette-64 subset, ${classes.length} classes, IPC ${ipc}, seed ${seed}; model ${v.model} (${info.training.steps} training steps); code ${code}.`,
+  `ImageNette-64 subset, ${classes.length} classes, IPC ${ipc}, seed ${seed}; model ${v.model} (${training.steps} training steps); code ${code}.`,
   `These are cpu-scale numbers (64 px, TAEF2, the toolkit's own U-Net, a short ConvNet-4 schedule, one run): they compare methods with each other, not with the paper's 224 px numbers.`,
   "",
   "## Hard-label accuracy on the real val images (top-1 %)",

@@ -21,7 +21,7 @@ import { resolveClasses } from "../stages/images/classes.ts";
 import { DEFAULT_IMAGENETTE } from "../eval/sanity.ts";
 import { QUICK_EPOCH_DIVISOR, runTable } from "../eval/tables/run_table.ts";
 import { TABLES } from "../eval/tables/tables.ts";
-import type { ModelSource } from "../eval/tables/setup.ts";
+import type { ModelSource } from "../models/scales/mod.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const USAGE = `Usage: deno run -A examples/reproduce.ts TABLE [flags]

@@ -4,21 +4,22 @@
  * encoded in batches. One shard per class holds `latents` [n, C, h, w]; its metadata names
  * the class, its model class id and the image files in order.
  *
+ * Given a scale (models/scales `loadScale`), its codec encodes and its class-id mapping is
+ * the default of `classIds`; every class id is checked before any image is read, against
+ * the scale's class count too, so a mapping that does not fit the model fails here, not in
+ * sampling. Given a bare codec, every option is the caller's.
+ *
  * @module
  */
 import type { BrokenShard, Store } from "./store/store.ts";
 import type { Codec } from "../models/codecs/codec.ts";
+import type { ClassIds } from "../models/diffusion/class_ids.ts";
 import { listImageFolder } from "./images/image_folder.ts";
 import { loadImages, type ResizeMode } from "./images/load_images.ts";
 import { imagenetIndex, resolveClasses } from "./images/classes.ts";
 import { ALL, type Shard } from "./store/shard.ts";
 import { createProgress } from "./progress.ts";
-
-/**
- * How class labels map to the denoiser's class ids: "imagenet" (DiT's ImageNet-1K index of
- * each wnid), "label" (the class's position), or the model's own class list (position there).
- */
-export type ClassIds = "imagenet" | "label" | readonly string[];
+import { withDefaults } from "./_defaults.ts";
 
 /** Options of {@link encode}. */
 export interface EncodeOptions {
@@ -28,7 +29,10 @@ export interface EncodeOptions {
   classes: string | readonly string[];
   /** Artifact to write. */
   out: string;
-  /** "imagenet": DiT's ImageNet-1K index of each wnid; "label": the class's position. */
+  /**
+   * "imagenet": DiT's ImageNet-1K index of each wnid; "label": the class's position; a list:
+   * the position in the model's class list (a scale's default).
+   */
   classIds: ClassIds;
   /** ADM's center_crop_arr (SPEC section 1). */
   resize: ResizeMode;
@@ -48,7 +52,10 @@ export interface EncodeOptions {
   overwrite: boolean;
 }
 
-/** Defaults (SPEC section 1). */
+/**
+ * Defaults (SPEC section 1); `classIds` "imagenet" is DiT-XL/2's, for a bare codec (a scale
+ * brings the mapping of its model).
+ */
 export const ENCODE_DEFAULTS = {
   classIds: "imagenet",
   resize: "center_crop_arr",
@@ -60,6 +67,38 @@ export const ENCODE_DEFAULTS = {
   shard: ALL,
   overwrite: false,
 } as const satisfies Partial<EncodeOptions>;
+
+/**
+ * A codec with how its denoiser numbers classes: a scale from models/scales `loadScale`.
+ *
+ * @example
+ * ```ts
+ * import type { EncodeScale } from "./encode.ts";
+ * const ids = (s: EncodeScale) => s.classIds; // the cpu model's class list
+ * ```
+ */
+export interface EncodeScale {
+  /** The codec to encode with. */
+  codec: Codec;
+  /** How class names become the denoiser's class ids (the default of `classIds`). */
+  classIds: ClassIds;
+  /** Classes the denoiser knows: every class id must be below this. */
+  numClasses: number;
+}
+
+/**
+ * Options of {@link encode} with a scale: what to encode and where, and any option to
+ * change; an option left out (or undefined) is the scale's or {@link ENCODE_DEFAULTS}'.
+ *
+ * @example
+ * ```ts
+ * import type { ScaleEncodeOptions } from "./encode.ts";
+ * const o: ScaleEncodeOptions = { data: "imagenette/train", classes: "imagenette", out: "latents/train" };
+ * ```
+ */
+export type ScaleEncodeOptions =
+  & Pick<EncodeOptions, "data" | "classes" | "out">
+  & Partial<EncodeOptions>;
 
 /** What {@link encode} did. */
 export interface EncodeReport {
@@ -78,17 +117,38 @@ export interface EncodeReport {
 }
 
 /**
- * Encodes an ImageFolder into per-class latent shards; finished classes are skipped.
+ * Encodes an ImageFolder into per-class latent shards; finished classes are skipped. Takes
+ * a scale (its codec and class-id mapping) and the options to change, or a bare codec and
+ * every option.
  *
  * @example
  * ```ts
  * import { ENCODE_DEFAULTS, encode } from "./encode.ts";
+ * import { loadScale, SHIPPED_CPU_MODEL } from "../models/scales/mod.ts";
+ * const scale = await loadScale({ scale: "cpu", model: SHIPPED_CPU_MODEL }, { only: "codec" });
+ * await encode(store, scale, { data: "imagenette/train", classes: "imagenette", out: "latents/train" });
+ * // a bare codec takes every option:
  * await encode(store, taef2, { ...ENCODE_DEFAULTS, data: "imagenette/train", classes: "imagenette",
  *   out: "latents/imagenette-train", classIds: "label" });
  * ```
  */
-export async function encode(store: Store, codec: Codec, o: EncodeOptions): Promise<EncodeReport> {
+export function encode(
+  store: Store,
+  scale: EncodeScale,
+  options: ScaleEncodeOptions,
+): Promise<EncodeReport>;
+export function encode(store: Store, codec: Codec, options: EncodeOptions): Promise<EncodeReport>;
+export async function encode(
+  store: Store,
+  target: Codec | EncodeScale,
+  options: EncodeOptions | ScaleEncodeOptions,
+): Promise<EncodeReport> {
   const start = performance.now();
+  const scale = "codec" in target ? target : null;
+  const codec = scale ? scale.codec : target as Codec;
+  const o = scale
+    ? withDefaults<EncodeOptions>({ ...ENCODE_DEFAULTS, classIds: scale.classIds }, options)
+    : options as EncodeOptions;
   const { shard, batchSize, overwrite, onError: _onError, ...identity } = o;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
     throw new RangeError(`--batch-size must be >= 1, got ${batchSize}`);
@@ -97,6 +157,7 @@ export async function encode(store: Store, codec: Codec, o: EncodeOptions): Prom
     throw new RangeError(`--limit must be a positive integer, got ${o.limit}`);
   }
   const classes = resolveClasses(o.classes);
+  const ids = classIdsOf(o.classIds, classes, scale?.numClasses ?? null);
   const items = await listImageFolder(o.data, { classes });
   const out = await store.artifact(o.out, {
     kind: "latents",
@@ -155,7 +216,7 @@ export async function encode(store: Store, codec: Codec, o: EncodeOptions): Prom
     }, {
       name: classes[c],
       label: String(c),
-      class: String(classId(o.classIds, classes[c], c)),
+      class: String(ids[c]),
       files: JSON.stringify(files),
       skipped: JSON.stringify(report.badFiles.filter((b) => mine.some((it) => it.path === b.path))),
     });
@@ -165,12 +226,36 @@ export async function encode(store: Store, codec: Codec, o: EncodeOptions): Prom
   return report;
 }
 
-function classId(ids: ClassIds, name: string, position: number): number {
-  if (ids === "imagenet") return imagenetIndex(name);
-  if (ids === "label") return position;
-  const i = ids.indexOf(name);
-  if (i < 0) throw new RangeError(`Class ${name} is not one the model knows (${ids.join(", ")})`);
-  return i;
+/** The model class id of every class, checked up front (and against the model's count). */
+function classIdsOf(ids: ClassIds, classes: string[], numClasses: number | null): number[] {
+  const what = typeof ids === "string" ? `"${ids}"` : "(the model's class list)";
+  const option = `encode option classIds ${what}`;
+  return classes.map((name, position) => {
+    let id: number;
+    if (ids === "imagenet") {
+      try {
+        id = imagenetIndex(name);
+      } catch (e) {
+        throw new RangeError(`${option}: ${(e as Error).message}`);
+      }
+    } else if (ids === "label") {
+      id = position;
+    } else {
+      id = ids.indexOf(name);
+      if (id < 0) {
+        throw new RangeError(
+          `${option}: class ${name} is not one the model knows (${ids.join(", ")})`,
+        );
+      }
+    }
+    if (numClasses !== null && id >= numClasses) {
+      throw new RangeError(
+        `${option} gives class ${name} the id ${id}, but the model has ${numClasses} classes ` +
+          `(ids 0..${numClasses - 1}): leave classIds to the scale (its model's mapping)`,
+      );
+    }
+    return id;
+  });
 }
 
 /**

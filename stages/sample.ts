@@ -8,23 +8,32 @@
  * class holding `latents` [k, C, H, W]. Sample i of class c is drawn with its own generator
  * `Rng.from(seed, c, i)`, so results do not depend on batch size or sharding.
  *
+ * Given a scale (models/scales `loadScale`), the options that depend on the model (CFG
+ * channels, variance, training steps, the model's id) come from it and every other option
+ * from {@link SAMPLE_DEFAULTS}; given a bare denoiser, every option is the caller's.
+ *
  * @module
  */
 import type { BrokenShard, Store } from "./store/store.ts";
 import type { Denoiser } from "../models/diffusion/denoiser.ts";
-import { sampleBatch, type SampleRequest, type VarianceType } from "./diffusion/sampler.ts";
+import type { CfgChannels, ModelSampling, VarianceType } from "../models/diffusion/sampling.ts";
+import { sampleBatch, type SampleRequest } from "./diffusion/sampler.ts";
 import {
   DIT_TRAIN_STEPS,
   GaussianSchedule,
   linearBetas,
   spaceTimesteps,
 } from "../models/diffusion/schedule.ts";
-import type { ModeGuidance } from "./diffusion/guidance.ts";
+import { MGD3_DEFAULTS, type ModeGuidance } from "./diffusion/guidance.ts";
 import { Rng } from "../models/core/random.ts";
 import { ALL, type Shard } from "./store/shard.ts";
 import { createProgress } from "./progress.ts";
+import { withDefaults } from "./_defaults.ts";
 
-/** Options of {@link sample}; every default is written out in {@link SAMPLE_DEFAULTS}. */
+/**
+ * Options of {@link sample}; the model's settings (cfgChannels, variance, trainSteps) come
+ * with its scale, every other default is written out in {@link SAMPLE_DEFAULTS}.
+ */
 export interface SampleOptions {
   /** Modes artifact to read (written by `discover`). */
   modes: string;
@@ -41,7 +50,7 @@ export interface SampleOptions {
   /** Classifier-free guidance scale 4.0 (SPEC section 2). */
   cfgScale: number;
   /** 3 reproduces DiT-XL/2's `forward_with_cfg`; "all" guides every latent channel. */
-  cfgChannels: number | "all";
+  cfgChannels: CfgChannels;
   /** DDPM variance: learned range for DiT (learn_sigma), fixed for models without it. */
   variance: VarianceType;
   /** Mode guidance, lambda 0.1 (App. F) and t_stop 25 (App. A); null = unguided DiT baseline. */
@@ -58,21 +67,53 @@ export interface SampleOptions {
   overwrite: boolean;
 }
 
-/** The paper's settings for the options that have one (SPEC section 2). */
+/**
+ * The paper's settings for the options that do not depend on the model (SPEC section 2);
+ * `trainSteps` is DiT's 1000-step schedule, for a bare denoiser (a scale brings its own).
+ * CFG channels and variance belong to the model: its scale has them (`scale.sampling`).
+ */
 export const SAMPLE_DEFAULTS = {
   method: "ddpm",
   steps: 50,
   trainSteps: DIT_TRAIN_STEPS,
   cfgScale: 4.0,
-  cfgChannels: 3,
-  variance: "learned_range",
-  guidance: { lambda: 0.1, tStop: 25 },
+  guidance: MGD3_DEFAULTS, // lambda 0.1 (App. F), t_stop 25 (App. A)
   strength: null,
   seed: 0,
   batchSize: 8,
   shard: ALL,
   overwrite: false,
 } as const satisfies Partial<SampleOptions>;
+
+/**
+ * A denoiser with the sampling settings that fit it: a scale from models/scales `loadScale`.
+ *
+ * @example
+ * ```ts
+ * import type { SampleScale } from "./sample.ts";
+ * const bare = (s: SampleScale) => s.denoiser; // with s.sampling: cfgChannels, variance, ...
+ * ```
+ */
+export interface SampleScale {
+  /** The denoiser to sample with. */
+  denoiser: Denoiser;
+  /** Its CFG channels, variance and training steps. */
+  sampling: ModelSampling;
+  /** Its identity in provenance (the default of the `model` option). */
+  modelId?: string;
+}
+
+/**
+ * Options of {@link sample} with a scale: the artifacts to read and write, and any option to
+ * change; an option left out (or undefined) is the scale's or {@link SAMPLE_DEFAULTS}'.
+ *
+ * @example
+ * ```ts
+ * import type { ScaleSampleOptions } from "./sample.ts";
+ * const o: ScaleSampleOptions = { modes: "modes/ipc10", out: "samples/mgd3-s0", seed: 0 };
+ * ```
+ */
+export type ScaleSampleOptions = Pick<SampleOptions, "modes" | "out"> & Partial<SampleOptions>;
 
 /** What {@link sample} did. */
 export interface SampleReport {
@@ -90,23 +131,39 @@ export interface SampleReport {
 
 /**
  * Runs the sampling stage over every class shard of the modes artifact that belongs to
- * this worker; finished class shards are skipped.
+ * this worker; finished class shards are skipped. Takes a scale (its denoiser and the
+ * settings that fit it) and the options to change, or a bare denoiser and every option.
  *
  * @example
  * ```ts
  * import { SAMPLE_DEFAULTS, sample } from "./sample.ts";
- * const report = await sample(store, dit, {
+ * import { loadScale, SHIPPED_CPU_MODEL } from "../models/scales/mod.ts";
+ * const scale = await loadScale({ scale: "cpu", model: SHIPPED_CPU_MODEL });
+ * await sample(store, scale, { modes: "modes/imagenette-ipc10", out: "samples/mgd3-s0", seed: 0 });
+ * // a bare denoiser takes every option:
+ * await sample(store, dit, {
  *   ...SAMPLE_DEFAULTS, modes: "modes/imagenette-ipc10", out: "samples/mgd3-ipc10-s0",
- *   model: "DiT-XL-2-256x256.pt",
+ *   model: "DiT-XL-2-256x256.pt", cfgChannels: 3, variance: "learned_range",
  * });
  * ```
  */
-export async function sample(
+export function sample(
+  store: Store,
+  scale: SampleScale,
+  options: ScaleSampleOptions,
+): Promise<SampleReport>;
+export function sample(
   store: Store,
   model: Denoiser,
-  o: SampleOptions,
+  options: SampleOptions,
+): Promise<SampleReport>;
+export async function sample(
+  store: Store,
+  target: Denoiser | SampleScale,
+  options: SampleOptions | ScaleSampleOptions,
 ): Promise<SampleReport> {
   const start = performance.now();
+  const { model, o } = resolveOptions(target, options);
   const modes = await store.open(o.modes);
   const { shard, batchSize, overwrite, ...identity } = o;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
@@ -185,4 +242,22 @@ export async function sample(
   }
   report.seconds = (performance.now() - start) / 1000;
   return report;
+}
+
+/** The denoiser and the full options: a scale fills the model's settings and id. */
+function resolveOptions(
+  target: Denoiser | SampleScale,
+  options: SampleOptions | ScaleSampleOptions,
+): { model: Denoiser; o: SampleOptions } {
+  if (!("denoiser" in target)) return { model: target, o: options as SampleOptions };
+  const o = withDefaults<SampleOptions>(
+    { ...SAMPLE_DEFAULTS, ...target.sampling, model: target.modelId },
+    options,
+  );
+  if (o.model === undefined) {
+    throw new RangeError(
+      "sample: option 'model' (the denoiser's id in provenance) is required: this scale has no modelId",
+    );
+  }
+  return { model: target.denoiser, o };
 }

@@ -20,22 +20,20 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { Store } from "../stages/store/store.ts";
-import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
+import { encode } from "../stages/encode.ts";
 import { discover } from "../stages/discover.ts";
-import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
+import { sample } from "../stages/sample.ts";
 import { decode, DECODE_DEFAULTS } from "../stages/decode.ts";
 import { ALL } from "../stages/store/shard.ts";
 import { setProgressMode } from "../stages/progress.ts";
 import { codeVersion, formatVersion } from "../stages/store/version.ts";
-import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
-import { taef2Codec } from "../models/codecs/taesd.ts";
-import { unetDenoiser } from "../models/nets/unet/denoiser.ts";
+import { loadScale, SHIPPED_CPU_MODEL } from "../models/scales/mod.ts";
 import { Trainer } from "../models/train/trainer.ts";
 import { trainTeacher } from "../eval/protocols/teacher.ts";
 import { buildClassifier } from "../eval/classifiers/zoo.ts";
 import { loadImageSet } from "../eval/protocols/image_data.ts";
 import { argmaxRows, predictLogits } from "../eval/protocols/evaluate.ts";
-import { sha256File, sha256Hex } from "../models/core/hash.ts";
+import { sha256Hex } from "../models/core/hash.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { values: v } = parseArgs({
@@ -43,7 +41,7 @@ const { values: v } = parseArgs({
   strict: true,
   options: {
     store: { type: "string", default: `${ROOT}.store/judge` },
-    model: { type: "string", default: `${ROOT}weights/cpu_unet.safetensors` },
+    model: { type: "string", default: SHIPPED_CPU_MODEL },
     data: { type: "string", default: `${ROOT}../shared/data/imagenette2-224` },
     subset: { type: "string", default: `${ROOT}data/imagenette-64/train` },
     classes: { type: "string" },
@@ -91,17 +89,20 @@ for (const split of ["train", "val"]) {
     );
   });
 }
-const { weights, info } = await loadCpuModel(v.model!);
-const classes = v.classes ? v.classes.split(",") : info.classes;
+// The cpu scale: the U-Net, TAEF2 with the model file's normalisation, the sampling settings.
+const scale = await loadScale({ scale: "cpu", model: v.model! });
+const own = scale.classes!;
+const training = scale.provenance.training;
+const classes = v.classes ? v.classes.split(",") : [...own];
 for (const c of classes) {
-  if (!info.classes.includes(c)) {
+  if (!own.includes(c)) {
     throw new Error(
-      `--classes: '${c}' is not a class of the model ${v.model} (${info.classes.join(", ")})`,
+      `--classes: '${c}' is not a class of the model ${v.model} (${own.join(", ")})`,
     );
   }
 }
 // Artifacts of a class subset get their own names (the store refuses other options).
-const tag = classes.join() === info.classes.join()
+const tag = classes.join() === own.join()
   ? ""
   : `-c${(await sha256Hex(classes.join(","))).slice(0, 8)}`;
 const store = await Store.open(v.store!);
@@ -129,20 +130,8 @@ if (judge.classes.join() !== classes.join()) {
 say(`judge: ${judge.top1.toFixed(1)}% top-1 on the real val images`);
 
 // 2. N modes per class (only their count is used by unguided sampling).
-const codec = await taef2Codec({
-  imageSize: info.imageSize,
-  weightsDir: `${ROOT}weights/taef2`,
-  normalisation: info.normalisation,
-});
-const model = unetDenoiser({ config: info.config, weights, predictionType: info.predictionType });
-const modelHash = (await sha256File(v.model!)).slice(0, 12);
-await encode(store, codec, {
-  ...ENCODE_DEFAULTS,
-  data: v.subset!,
-  classes,
-  out: `latents/subset${tag}`,
-  classIds: info.classes,
-});
+const modelHash = scale.hash; // the model file's SHA-256, 12 hex digits
+await encode(store, scale, { data: v.subset!, classes, out: `latents/subset${tag}` });
 await discover(store, {
   latents: `latents/subset${tag}`,
   out: `modes/k${perClass}${tag}`,
@@ -152,7 +141,7 @@ await discover(store, {
 });
 
 // 3-4. Sample, decode, classify.
-const size = info.imageSize;
+const size = scale.codec.imageSize;
 const k = classes.length;
 const network = new Trainer({
   model: buildClassifier(judge.model, { classes: k, imageSize: size }),
@@ -167,18 +156,15 @@ try {
   for (const cfg of cfgs) {
     const name = `m${modelHash}-cfg${cfg}-s${seed}${tag}`;
     say(`sampling ${perClass} per class at CFG ${cfg} (no mode guidance)`);
-    await sample(store, model, {
-      ...SAMPLE_DEFAULTS,
+    await sample(store, scale, {
       modes: `modes/k${perClass}${tag}`,
       out: `samples/${name}`,
-      model: `unet:${modelHash}:${info.training.steps ?? "?"}`,
+      model: `${scale.modelId}:${training.steps ?? "?"}`, // unet:<sha256 12>:<steps>
       cfgScale: cfg,
-      cfgChannels: "all",
-      variance: "fixed_small",
       guidance: null,
       seed,
     });
-    const d = await decode(store, codec, {
+    const d = await decode(store, scale.codec, {
       ...DECODE_DEFAULTS,
       samples: `samples/${name}`,
       out: `decoded/${name}`,
@@ -201,8 +187,7 @@ try {
   }
 } finally {
   await network.release();
-  await model.release();
-  await codec.release();
+  await scale.release();
 }
 
 const code = formatVersion(await codeVersion());
@@ -237,7 +222,7 @@ const md = [
     } |`
   ),
   "",
-  `Model ${v.model} (sha256 ${modelHash}, ${info.training.steps} steps); seed ${seed}; code ${code}; command \`deno task judge:model\`.`,
+  `Model ${v.model} (sha256 ${modelHash}, ${training.steps} steps); seed ${seed}; code ${code}; command \`deno task judge:model\`.`,
 ].join("\n");
 await report.writeFile("results.md", md);
 await report.writeJson("results.json", {
@@ -245,7 +230,7 @@ await report.writeJson("results.json", {
   code,
   judge: { model: judge.model, epochs: judge.epochs, realValTop1: judge.top1 },
   samples: rows,
-  modelSteps: info.training.steps,
+  modelSteps: training.steps,
 });
 console.log(md);
 console.log(

@@ -8,9 +8,9 @@
  */
 import type { Store } from "../../stages/store/store.ts";
 import { artifactKey } from "../../stages/store/store.ts";
-import { encode, ENCODE_DEFAULTS } from "../../stages/encode.ts";
+import { encode } from "../../stages/encode.ts";
 import { discover } from "../../stages/discover.ts";
-import { sample, SAMPLE_DEFAULTS } from "../../stages/sample.ts";
+import { sample } from "../../stages/sample.ts";
 import { decode, DECODE_DEFAULTS } from "../../stages/decode.ts";
 import type { Shard } from "../../stages/store/shard.ts";
 import { hardLabelEval } from "../protocols/hard_label.ts";
@@ -19,7 +19,7 @@ import { trainTeacher } from "../protocols/teacher.ts";
 import { measure } from "../measure.ts";
 import type { Scale } from "../protocols/hard_label_protocol.ts";
 import { selectReal } from "./select_real.ts";
-import type { ScaleModels } from "./setup.ts";
+import type { TableModels } from "./setup.ts";
 import type { Unit } from "./units.ts";
 
 /**
@@ -46,21 +46,14 @@ export function imagesOf(store: Store, artifact: string): string {
  */
 export async function executeUnit(
   store: Store,
-  models: ScaleModels,
+  models: TableModels,
   u: Unit,
   shard: Shard,
   scale: Scale,
 ): Promise<void> {
   switch (u.kind) {
     case "encode":
-      await encode(store, models.codec, {
-        ...ENCODE_DEFAULTS,
-        data: u.data,
-        classes: u.classList,
-        out: u.id,
-        classIds: models.classIds,
-        shard,
-      });
+      await encode(store, models, { data: u.data, classes: u.classList, out: u.id, shard });
       return;
     case "discover":
       await discover(store, {
@@ -81,12 +74,9 @@ export async function executeUnit(
       });
       return;
     case "sample":
-      await sample(store, models.denoiser, {
-        ...SAMPLE_DEFAULTS,
-        ...models.sampling,
+      await sample(store, models, {
         modes: u.modes,
         out: u.id,
-        model: models.modelId,
         method: u.recipe.sampler,
         guidance: u.recipe.guidance,
         strength: u.recipe.strength,

@@ -24,7 +24,8 @@ import { softLabelProtocol } from "../protocols/soft_label_protocol.ts";
 import { TEACHER_RECIPE } from "../protocols/teacher.ts";
 import { checkTable, RESNETAP_CPU_STAND_IN, type TableDef } from "./spec.ts";
 import { type DataPaths, type DataResolution, type DatasetId, resolveData } from "./datasets.ts";
-import { loadScaleModels, missingModelFlags, type ModelSource, type ScaleModels } from "./setup.ts";
+import { loadScaleModels, missingModelFlags, type TableModels } from "./setup.ts";
+import type { ModelSource } from "../../models/scales/mod.ts";
 import { planTable } from "./plan.ts";
 import type { Plan } from "./units.ts";
 import { executeUnit, isComplete } from "./execute.ts";
@@ -253,7 +254,7 @@ export async function reportName(t: TableDef, o: RunTableOptions): Promise<strin
 
 async function execute(
   store: Store,
-  models: ScaleModels,
+  models: TableModels,
   plan: Plan,
   o: RunTableOptions,
   shard: Shard,

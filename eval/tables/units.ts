@@ -107,7 +107,7 @@ export interface CellPlan {
  * ```
  */
 export interface PlanContext {
-  /** Store namespace of the models (ScaleModels.root). */
+  /** Store namespace of the models (TableModels.root). */
   root: string;
   scale: Scale;
   seeds: number[];

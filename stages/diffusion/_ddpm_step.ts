@@ -15,19 +15,7 @@
  * @module
  */
 import type { GaussianSchedule } from "../../models/diffusion/schedule.ts";
-
-/**
- * How the variance of a DDPM step is chosen: DiT's learned range (the model's v interpolates
- * the log variance between the posterior's and beta_t), or fixed small (the posterior
- * variance) or fixed large (beta_t).
- *
- * @example
- * ```ts
- * import type { VarianceType } from "./_ddpm_step.ts";
- * const v: VarianceType = "learned_range"; // DiT-XL/2 (SPEC section 2)
- * ```
- */
-export type VarianceType = "learned_range" | "fixed_small" | "fixed_large";
+import type { VarianceType } from "../../models/diffusion/sampling.ts";
 
 /**
  * mu_theta = coef1 x0_hat + coef2 x_t (DiT `q_posterior_mean_variance`), in float64 with the

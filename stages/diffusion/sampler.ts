@@ -13,11 +13,10 @@
  */
 import { combineCfg, type Denoiser, predictX0Eps } from "../../models/diffusion/denoiser.ts";
 import type { GaussianSchedule } from "../../models/diffusion/schedule.ts";
+import type { CfgChannels, VarianceType } from "../../models/diffusion/sampling.ts";
 import { guidanceActive, modeDirection, type ModeGuidance } from "./guidance.ts";
-import { ddpmStd, ddpmStep, posteriorMean, type VarianceType } from "./_ddpm_step.ts";
+import { ddpmStd, ddpmStep, posteriorMean } from "./_ddpm_step.ts";
 import { type DdimCoefs, ddimCoefs, ddimStep } from "./_ddim_step.ts";
-
-export type { VarianceType } from "./_ddpm_step.ts";
 
 /** Where the Gaussian noise of one sample comes from (seeded per sample, or read from the store). */
 export interface NoiseSource {
@@ -48,7 +47,7 @@ export interface SamplerOptions {
   /** Classifier-free guidance scale (4.0 for DiT-XL/2, SPEC section 2); 1 disables it. */
   cfgScale: number;
   /** Output channels CFG guides: 3 reproduces DiT's `forward_with_cfg`; "all" guides every latent channel. */
-  cfgChannels: number | "all";
+  cfgChannels: CfgChannels;
   /** Variance of DDPM steps; "learned_range" needs a denoiser with learnSigma. */
   variance: VarianceType;
   /** MGD3 mode guidance; null for plain sampling. */
