@@ -131,3 +131,9 @@ export type { CellResult, TableResults, TableValue } from "./eval/tables/results
 export * from "./eval/tables/run_table.ts";
 export * from "./eval/tables/tables.ts";
 export * from "./eval/measure.ts";
+
+// Notebooks: the facade over the stages, results that display themselves, run-time option checks
+export * from "./notebook/distiller.ts";
+export * from "./notebook/display.ts";
+export { Gallery } from "./notebook/gallery.ts";
+export { checkOptions, type OptionKind } from "./notebook/options.ts";

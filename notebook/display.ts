@@ -40,6 +40,21 @@ export class Figure implements Displayable {
     readonly o: { svg?: string; title?: string; path?: string } = {},
   ) {}
 
+  /**
+   * A figure from a plot function's result (`sweepPlot`, `tsneScatter`, ...).
+   *
+   * @example
+   * ```ts
+   * import { Figure } from "./display.ts";
+   * import { sweepPlot } from "../eval/plots/sweep_plot.ts";
+   * const fig = Figure.fromPlot(await sweepPlot([{ x: 0.1, mean: 60, std: 1 }],
+   *   { xTitle: "lambda", yTitle: "top-1 (%)" }), "lambda sweep");
+   * ```
+   */
+  static fromPlot(plot: { svg: string; png: Uint8Array }, title?: string): Figure {
+    return new Figure(plot.png, { svg: plot.svg, title });
+  }
+
   /** The file the figure was read from or written to, if any. */
   get path(): string | undefined {
     return this.o.path;

@@ -25,6 +25,11 @@ export interface DecodeOptions {
   shard: Shard;
   /** Replace an artifact made with other options. */
   overwrite: boolean;
+  /**
+   * Stops the stage between two shards (or batches) when aborted; what is written stays valid
+   * and a rerun resumes. Not part of the artifact's options.
+   */
+  signal?: AbortSignal;
 }
 
 /** Defaults. */
@@ -87,6 +92,7 @@ export async function decode(store: Store, codec: Codec, o: DecodeOptions): Prom
   const D = codec.latentShape.reduce((a, b) => a * b, 1);
   for (const [j, name] of names.entries()) {
     if (j % o.shard.count !== o.shard.index) continue;
+    o.signal?.throwIfAborted();
     if (await out.finished(name)) {
       report.skipped.push(name);
       continue;

@@ -24,6 +24,11 @@ export interface DiscoverOptions {
   shard: Shard;
   /** Replace an artifact made with other options. */
   overwrite: boolean;
+  /**
+   * Stops the stage between two shards (or batches) when aborted; what is written stays valid
+   * and a rerun resumes. Not part of the artifact's options.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@link discover} did. */
@@ -77,6 +82,7 @@ export async function discover(store: Store, o: DiscoverOptions): Promise<Discov
   const progress = createProgress(`discover ${o.modes.method} k=${o.modes.k}`, names.length);
   for (const [j, name] of names.entries()) {
     if (j % o.shard.count !== o.shard.index) continue;
+    o.signal?.throwIfAborted();
     if (await out.finished(name)) {
       report.skipped.push(name);
       progress.tick();

@@ -50,6 +50,11 @@ export interface EncodeOptions {
   shard: Shard;
   /** Replace an artifact made with other options. */
   overwrite: boolean;
+  /**
+   * Stops the stage between two shards (or batches) when aborted; what is written stays valid
+   * and a rerun resumes. Not part of the artifact's options.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -149,7 +154,7 @@ export async function encode(
   const o = scale
     ? withDefaults<EncodeOptions>({ ...ENCODE_DEFAULTS, classIds: scale.classIds }, options)
     : options as EncodeOptions;
-  const { shard, batchSize, overwrite, onError: _onError, ...identity } = o;
+  const { shard, batchSize, overwrite, onError: _onError, signal: _signal, ...identity } = o;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
     throw new RangeError(`--batch-size must be >= 1, got ${batchSize}`);
   }
@@ -177,6 +182,7 @@ export async function encode(
   };
   const D = codec.latentShape.reduce((a, b) => a * b, 1);
   for (let c = shard.index; c < classes.length; c += shard.count) {
+    o.signal?.throwIfAborted();
     const name = shardName(c);
     if (await out.finished(name)) {
       report.skipped.push(name);
@@ -188,6 +194,7 @@ export async function encode(
     const latents: Float32Array[] = [];
     const files: string[] = [];
     for (let i = 0; i < mine.length; i += batchSize) {
+      o.signal?.throwIfAborted();
       const chunk = mine.slice(i, i + batchSize);
       const { images, items: ok, skipped } = await loadImages(chunk, {
         size: codec.imageSize,

@@ -65,6 +65,11 @@ export interface SampleOptions {
   shard: Shard;
   /** Replace an artifact made with other options. */
   overwrite: boolean;
+  /**
+   * Stops the stage between two shards (or batches) when aborted; what is written stays valid
+   * and a rerun resumes. Not part of the artifact's options.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -165,7 +170,7 @@ export async function sample(
   const start = performance.now();
   const { model, o } = resolveOptions(target, options);
   const modes = await store.open(o.modes);
-  const { shard, batchSize, overwrite, ...identity } = o;
+  const { shard, batchSize, overwrite, signal: _signal, ...identity } = o;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
     throw new RangeError(`--batch-size must be >= 1, got ${batchSize}`);
   }
@@ -189,6 +194,7 @@ export async function sample(
   };
   const D = model.latentShape.reduce((a, b) => a * b, 1);
   for (const name of mine) {
+    o.signal?.throwIfAborted();
     if (await out.finished(name)) {
       report.skipped.push(name);
       continue;
