@@ -3,14 +3,7 @@
  *
  * @module
  */
-
-function inKernel(): boolean {
-  try {
-    return typeof (Deno as unknown as { jupyter?: unknown }).jupyter === "object";
-  } catch {
-    return false; // reading Deno.jupyter outside the kernel throws
-  }
-}
+import { jupyter } from "../stages/progress.ts";
 
 /**
  * Runs `run` with a signal that the kernel's interrupt (SIGINT, inside the Deno Jupyter kernel
@@ -30,7 +23,7 @@ export async function interruptible<T>(
 ): Promise<T> {
   const controller = new AbortController();
   const onInterrupt = () => controller.abort(new Error("interrupted"));
-  const listen = inKernel() && Deno.build.os !== "windows";
+  const listen = jupyter() !== null && Deno.build.os !== "windows";
   if (listen) Deno.addSignalListener("SIGINT", onInterrupt);
   try {
     return await run(controller.signal);

@@ -10,7 +10,7 @@
 import { Buffer } from "node:buffer";
 import sharp from "sharp";
 import { encodeBase64 } from "../models/core/base64.ts";
-import { flushProgress } from "../stages/progress.ts";
+import { flushProgress, jupyter } from "../stages/progress.ts";
 
 /** The symbol the Deno kernel calls to get an object's MIME bundle. */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
@@ -226,17 +226,6 @@ function chwToHwc(chw: Uint8Array, S: number): Uint8Array {
   return out;
 }
 
-type Broadcast = (type: string, content: Record<string, unknown>) => Promise<void> | void;
-
-function kernel(): Broadcast | null {
-  try {
-    const j = (Deno as unknown as { jupyter?: { broadcast?: Broadcast } }).jupyter;
-    return typeof j?.broadcast === "function" ? (t, c) => j.broadcast!(t, c) : null;
-  } catch {
-    return null; // reading Deno.jupyter outside the kernel throws
-  }
-}
-
 /**
  * Shows results and waits until the notebook has them (then 50 ms more, see the module
  * notes); outside a notebook prints their plain-text form with `console.log`. Plain strings
@@ -249,7 +238,7 @@ function kernel(): Broadcast | null {
  * ```
  */
 export async function show(...items: (Displayable | string)[]): Promise<void> {
-  const broadcast = kernel();
+  const broadcast = jupyter();
   for (const item of items) {
     const bundle = typeof item === "string" ? { "text/plain": item } : item[JUPYTER_DISPLAY]();
     if (broadcast) {

@@ -135,8 +135,8 @@ export class Distiller {
   }
 
   /** Encodes the training images (`<data>/train`) into latents; a table of latents per class. */
-  encode(): Promise<Table> {
-    return this.#stage("encode", async (signal) => {
+  async encode(): Promise<Table> {
+    return await this.#stage("encode", async (signal) => {
       const r = await encode(this.store, this.scale, {
         data: `${this.o.data}/train`,
         classes: this.o.classes,
@@ -152,12 +152,12 @@ export class Distiller {
   }
 
   /** Finds `ipc` modes per class (k-means, SPEC section 1); a table of modes per class. */
-  discover(options: { method?: string; seed?: number } = {}): Promise<Table> {
+  async discover(options: { method?: string; seed?: number } = {}): Promise<Table> {
     const o = checkOptions("discover", options, { method: "string", seed: "integer" }, {
       method: "kmeans",
       seed: 0,
     });
-    return this.#stage("discover", async (signal) => {
+    return await this.#stage("discover", async (signal) => {
       await discover(this.store, {
         latents: "latents/train",
         out: this.#modes,
@@ -174,7 +174,7 @@ export class Distiller {
    * Samples one latent per mode: MGD3 (lambda 0.1, t_stop 25 unless given) or, with
    * `guidance: false`, the unguided baseline. Named "MGD3" / "DiT" unless `name` is given.
    */
-  sample(
+  async sample(
     options: {
       lambda?: number;
       tStop?: number;
@@ -201,7 +201,7 @@ export class Distiller {
       : null;
     const name = o.name ?? (guidance ? "MGD3" : "DiT");
     const out = `samples/${name}-s${this.o.seed}`;
-    return this.#stage(`sample ${name}`, async (signal) => {
+    return await this.#stage(`sample ${name}`, async (signal) => {
       const r = await sample(this.store, this.scale, {
         modes: this.#modes,
         out,
@@ -216,11 +216,11 @@ export class Distiller {
   }
 
   /** Decodes the sampled latents (every method so far, or `names`) to labelled contact sheets. */
-  decode(options: { names?: string[]; scale?: number } = {}): Promise<Gallery> {
+  async decode(options: { names?: string[]; scale?: number } = {}): Promise<Gallery> {
     const o = checkOptions("decode", options, { names: "strings", scale: "integer" }, {
       scale: this.scale.codec.imageSize <= 64 ? 2 : 1,
     });
-    return this.#stage("decode", async (signal) => {
+    return await this.#stage("decode", async (signal) => {
       const figures: Figure[] = [];
       for (const name of this.#names(o.names)) {
         const r = await decode(this.store, this.scale.codec, {
@@ -252,7 +252,7 @@ export class Distiller {
    * Hard-label top-1 of each decoded method (or `names`) on `<data>/val` (ConvNet-4 at the cpu
    * scale); the table's `scores` hold the numbers by method.
    */
-  evaluate(
+  async evaluate(
     options: { epochs?: number; model?: string; seeds?: number[]; names?: string[] } = {},
   ): Promise<Scores> {
     const o = checkOptions("evaluate", options, {
@@ -261,7 +261,7 @@ export class Distiller {
       seeds: "numbers",
       names: "strings",
     }, { model: "convnet", seeds: [0] });
-    return this.#stage("evaluate", async (signal) => {
+    return await this.#stage("evaluate", async (signal) => {
       const rows: (string | number)[][] = [];
       const scores: Scores["scores"] = {};
       for (const name of this.#names(o.names)) {
@@ -289,9 +289,9 @@ export class Distiller {
   }
 
   /** t-SNE per class, diversity and representativeness (paper Table 9, Fig. 6). */
-  measure(options: { classes?: number } = {}): Promise<Gallery> {
+  async measure(options: { classes?: number } = {}): Promise<Gallery> {
     const o = checkOptions("measure", options, { classes: "integer" }, { classes: 3 });
-    return this.#stage("measure", async () => {
+    return await this.#stage("measure", async () => {
       const names = this.#names();
       const m = await measure(this.store, {
         latents: "latents/train",

@@ -90,8 +90,17 @@ function barProgress(label: string, total: number): Progress {
   };
 }
 
-/** The kernel's broadcast function, or null outside the Deno Jupyter kernel. */
-function jupyter(): Broadcast | null {
+/**
+ * The Deno Jupyter kernel's broadcast function (send a message to the notebook), or null outside
+ * the kernel.
+ *
+ * @example
+ * ```ts
+ * import { jupyter } from "./progress.ts";
+ * const inNotebook = jupyter() !== null;
+ * ```
+ */
+export function jupyter(): Broadcast | null {
   try {
     // Reading Deno.jupyter outside the kernel throws.
     const j = (Deno as unknown as { jupyter?: { broadcast?: Broadcast } }).jupyter;
@@ -103,7 +112,11 @@ function jupyter(): Broadcast | null {
   }
 }
 
-type Broadcast = (type: string, content: Record<string, unknown>) => Promise<void> | void;
+/** Sends one message (`display_data`, `update_display_data`, ...) to the notebook. */
+export type Broadcast = (
+  type: string,
+  content: Record<string, unknown>,
+) => Promise<void> | void;
 
 const pending = new Set<Promise<void>>();
 let displays = 0;

@@ -14,19 +14,22 @@
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-interface Output {
+/** One output of a cell, as nbformat stores it. */
+export interface Output {
   output_type: string;
   data?: Record<string, unknown>;
   name?: string;
   ename?: string;
   evalue?: string;
 }
-interface Cell {
+/** One cell, as nbformat stores it. */
+export interface Cell {
   cell_type: string;
   source: string | string[];
   outputs?: Output[];
 }
-interface Notebook {
+/** A notebook, as nbformat stores it (the fields the checker reads). */
+export interface Notebook {
   cells: Cell[];
 }
 
