@@ -12,6 +12,7 @@ import type { Codec } from "../models/codecs/codec.ts";
 import { writeImageFolder } from "./images/write_image_folder.ts";
 import { createProgress } from "./progress.ts";
 import { ALL, type Shard } from "./store/shard.ts";
+import { withDefaults } from "./_defaults.ts";
 
 /** Options of {@link decode}. */
 export interface DecodeOptions {
@@ -69,7 +70,12 @@ export interface DecodeReport {
  * console.log(r.imageFolder);
  * ```
  */
-export async function decode(store: Store, codec: Codec, o: DecodeOptions): Promise<DecodeReport> {
+export async function decode(
+  store: Store,
+  codec: Codec,
+  options: Pick<DecodeOptions, "samples" | "out"> & Partial<DecodeOptions>,
+): Promise<DecodeReport> {
+  const o = withDefaults<DecodeOptions>(DECODE_DEFAULTS, options);
   const start = performance.now();
   const samples = await store.open(o.samples);
   const out = await store.artifact(o.out, {

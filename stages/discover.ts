@@ -9,7 +9,8 @@
  */
 import type { BrokenShard, Store } from "./store/store.ts";
 import { discoverModes, type DiscoverModesOptions } from "./modes/mod.ts";
-import type { Shard } from "./store/shard.ts";
+import { ALL, type Shard } from "./store/shard.ts";
+import { withDefaults } from "./_defaults.ts";
 import { createProgress } from "./progress.ts";
 
 /** Options of {@link discover}. */
@@ -58,7 +59,11 @@ export interface DiscoverReport {
  *   modes: { method: "kmeans", k: 10, seed: 0 }, shard: ALL, overwrite: false });
  * ```
  */
-export async function discover(store: Store, o: DiscoverOptions): Promise<DiscoverReport> {
+export async function discover(
+  store: Store,
+  options: Pick<DiscoverOptions, "latents" | "out" | "modes"> & Partial<DiscoverOptions>,
+): Promise<DiscoverReport> {
+  const o = withDefaults<DiscoverOptions>({ shard: ALL, overwrite: false }, options);
   const start = performance.now();
   const latents = await store.open(o.latents);
   const out = await store.artifact(o.out, {

@@ -7,6 +7,7 @@ import { contactSheet, JUPYTER_DISPLAY, Table } from "../notebook/display.ts";
 import { type Cell, compareNotebooks, type Output } from "../tools/run_notebooks.ts";
 import { createProgress } from "../stages/progress.ts";
 import { sample } from "../stages/sample.ts";
+import { discover } from "../stages/discover.ts";
 import { randomModel } from "./_tiny_model.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -88,6 +89,13 @@ Deno.test("a stage stopped by its signal writes nothing half-done, and the same 
     });
     await run.encode();
     await run.discover();
+    // A plain stage call without shard/overwrite takes their defaults (a notebook is not type-checked).
+    const plain = await discover(run.store, {
+      latents: "latents/train",
+      out: "modes/plain",
+      modes: { method: "kmeans", k: 2, seed: 0 },
+    });
+    assert.equal(plain.written.length, 2);
     const controller = new AbortController();
     controller.abort(new Error("stop"));
     const o = { modes: "modes/ipc2", out: "samples/x", seed: 0, signal: controller.signal };
