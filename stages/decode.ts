@@ -12,6 +12,7 @@ import type { Codec } from "../models/codecs/codec.ts";
 import { writeImageFolder } from "./images/write_image_folder.ts";
 import { createProgress } from "./progress.ts";
 import { ALL, type Shard } from "./store/shard.ts";
+import { OptionError } from "./option_error.ts";
 
 /** Options of {@link decode}. */
 export interface DecodeOptions {
@@ -66,7 +67,14 @@ export interface DecodeReport {
  */
 export async function decode(store: Store, codec: Codec, o: DecodeOptions): Promise<DecodeReport> {
   const start = performance.now();
-  const samples = await store.open(o.samples);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) {
+    throw new OptionError(`--batch-size must be >= 1, got ${o.batchSize}`);
+  }
+  // Sampled latents, or the latents of real images (a reconstruction).
+  const samples = await store.open(o.samples, {
+    kind: ["samples", "latents"],
+    reader: "decode option samples (--samples)",
+  });
   const out = await store.artifact(o.out, {
     kind: "images",
     options: { samplesKey: samples.manifest.key, codec: codec.id },

@@ -55,7 +55,10 @@ export interface DiscoverReport {
  */
 export async function discover(store: Store, o: DiscoverOptions): Promise<DiscoverReport> {
   const start = performance.now();
-  const latents = await store.open(o.latents);
+  const latents = await store.open(o.latents, {
+    kind: "latents",
+    reader: "discover option latents (--latents)",
+  });
   const out = await store.artifact(o.out, {
     kind: "modes",
     options: {
