@@ -11,6 +11,7 @@ import { inspectCommand } from "./cli/inspect.ts";
 import { decodeCommand, encodeCommand, sampleCommand } from "./cli/pipeline.ts";
 import { trainModelCommand } from "./cli/train_model.ts";
 import { type ProgressMode, setProgressMode } from "./stages/progress.ts";
+import { OptionError } from "./stages/option_error.ts";
 
 /** Every command, in the order `mgd3 --help` lists them. */
 export const COMMANDS: Command[] = [
@@ -32,7 +33,8 @@ function mainHelp(): string {
 }
 
 /**
- * Runs the command line and returns the exit status (0 ok, 1 failure, 2 usage error).
+ * Runs the command line and returns the exit status (0 ok, 1 failure, 2 usage error: a flag
+ * the command line rejects, or an option a stage rejects before it touches the store).
  *
  * @example
  * ```ts
@@ -63,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     await cmd.run(values, positionals);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof OptionError) {
       console.error(`${e.message}\nRun 'mgd3 ${cmd.name} --help' for usage.`);
       return 2;
     }

@@ -33,6 +33,7 @@ export * from "./stages/store/version.ts";
 export * from "./stages/progress.ts";
 export * from "./models/core/random.ts";
 export * from "./stages/store/shard.ts";
+export * from "./stages/option_error.ts";
 
 // Datasets
 export * from "./stages/images/classes.ts";

@@ -5,6 +5,8 @@
  * @module
  */
 import { type Flag, type FlagValues, UsageError } from "./command.ts";
+import { parseDecimal } from "../models/core/decimal.ts";
+import { resolveClasses } from "../stages/images/classes.ts";
 
 /** `--store`: the store directory. */
 export const STORE_FLAG: Flag = {
@@ -28,22 +30,37 @@ export function required(v: FlagValues, ...names: string[]): void {
   if (missing.length) throw new UsageError(`Missing ${missing.map((n) => `--${n}`).join(", ")}`);
 }
 
-/** An integer flag >= min. */
+/** An integer flag >= min, written as a plain decimal integer (not "0x2", "1e1"). */
 export function intFlag(name: string, text: string, min: number): number {
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < min) {
-    throw new UsageError(`--${name} must be an integer >= ${min}, got '${text}'`);
+  const v = parseDecimal(text, "integer");
+  if (v === null || v < min) {
+    throw new UsageError(`--${name} must be a decimal integer >= ${min}, got '${text}'`);
   }
   return v;
 }
 
-/** A finite number flag, optionally within [min, max]. */
+/** A number flag, optionally within [min, max], written as a plain decimal ("0.1", not "1e-1"). */
 export function numberFlag(name: string, text: string, min = -Infinity, max = Infinity): number {
-  const v = Number(text);
-  if (text.trim() === "" || !Number.isFinite(v) || v < min || v > max) {
-    throw new UsageError(`--${name} must be a number in [${min}, ${max}], got '${text}'`);
+  const v = parseDecimal(text, "float");
+  if (v === null || v < min || v > max) {
+    throw new UsageError(
+      `--${name} must be a plain decimal number in [${min}, ${max}], got '${text}'`,
+    );
   }
   return v;
+}
+
+/**
+ * A class-list flag (a preset, one wnid, or comma-separated names), checked before the
+ * command runs; returns the text, which the stage resolves the same way.
+ */
+export function classesFlag(name: string, text: string): string {
+  try {
+    resolveClasses(text);
+  } catch (e) {
+    throw new UsageError(`--${name}: ${(e as Error).message}`);
+  }
+  return text;
 }
 
 /** A positive number or the word "auto". */

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Command, UsageError } from "./command.ts";
-import { intFlag, OUT_FLAG, OVERWRITE_FLAG, required, STORE_FLAG } from "./_flags.ts";
+import { classesFlag, intFlag, OUT_FLAG, OVERWRITE_FLAG, required, STORE_FLAG } from "./_flags.ts";
 import { Store } from "../stages/store/store.ts";
 import { hardLabelEval } from "../eval/protocols/hard_label.ts";
 import { softLabelEval } from "../eval/protocols/soft_label.ts";
@@ -44,7 +44,8 @@ export const evalCommand: Command = {
     val: { type: "string", description: "real validation ImageFolder" },
     classes: {
       type: "string",
-      description: "class preset or list (default: the train folder's classes)",
+      description:
+        "class preset, one wnid, or comma-separated list (default: the train folder's classes)",
     },
     model: {
       type: "string",
@@ -77,7 +78,7 @@ export const evalCommand: Command = {
       scale: v.scale as "paper" | "cpu",
       train: train.length === 1 ? train[0] : train,
       val: v.val as string,
-      ...(v.classes ? { classes: v.classes as string } : {}),
+      ...(v.classes ? { classes: classesFlag("classes", v.classes as string) } : {}),
       seeds: seedsOf(v.seeds as string),
       ...(v.epochs ? { epochs: intFlag("epochs", v.epochs as string, 1) } : {}),
       overwrite: Boolean(v.overwrite),

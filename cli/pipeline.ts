@@ -4,7 +4,15 @@
  * @module
  */
 import type { Command } from "./command.ts";
-import { intFlag, numberFlag, OUT_FLAG, OVERWRITE_FLAG, required, STORE_FLAG } from "./_flags.ts";
+import {
+  classesFlag,
+  intFlag,
+  numberFlag,
+  OUT_FLAG,
+  OVERWRITE_FLAG,
+  required,
+  STORE_FLAG,
+} from "./_flags.ts";
 import { CODEC_FLAGS, loadFlagCodec, loadFlagDenoiser, MODEL_FLAGS } from "./_models.ts";
 import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
 import { sample } from "../stages/sample.ts";
@@ -34,7 +42,7 @@ export const encodeCommand: Command = {
     classes: {
       type: "string",
       default: "imagenette",
-      description: "class preset or comma-separated wnids",
+      description: "class preset, one wnid (n01440764), or comma-separated wnids",
     },
     "class-ids": {
       type: "string",
@@ -62,7 +70,7 @@ export const encodeCommand: Command = {
       const classIds = v["class-ids"] as "imagenet" | "label" | undefined;
       const o = {
         data: v.data as string,
-        classes: v.classes as string,
+        classes: classesFlag("classes", v.classes as string),
         out: v.out as string,
         limit: v.limit === undefined ? null : intFlag("limit", v.limit as string, 1),
         flip: Boolean(v.flip),
@@ -114,7 +122,7 @@ export const sampleCommand: Command = {
     "cfg-channels": {
       type: "string",
       description:
-        "latent channels CFG guides: 3 (DiT-XL/2 quirk, default with --dit) or all (default with --unet)",
+        "latent channels CFG guides: all (default with --unet), or N = the first N of the model's C latent channels, 1..C (3: DiT-XL/2's quirk, default with --dit)",
     },
     lambda: {
       type: "string",
@@ -124,7 +132,8 @@ export const sampleCommand: Command = {
     "t-stop": {
       type: "string",
       default: "25",
-      description: "stop guidance: guide while step index > t-stop (App. A)",
+      description:
+        "stop guidance: guide while the respaced step index (steps-1 .. 0) > t-stop (App. A); must be below steps-1 unless --lambda 0",
     },
     strength: {
       type: "string",

@@ -62,11 +62,16 @@ export interface MeasureReport {
  * ```
  */
 export async function measure(store: Store, o: MeasureOptions): Promise<MeasureReport> {
-  const lat = await store.open(o.latents);
+  // Each input is checked for its kind: latents (encode), samples (sample), modes (discover).
+  const open = (name: string, kind: string, option: string) =>
+    store.open(name, { kind, reader: `metrics option ${option}` });
+  const lat = await open(o.latents, "latents", "latents (--latents)");
   const samples = await Promise.all(
-    Object.entries(o.samples).map(async ([m, a]) => [m, await store.open(a)] as const),
+    Object.entries(o.samples).map(async ([m, a]) =>
+      [m, await open(a, "samples", `samples (--samples ${m}=${a})`)] as const
+    ),
   );
-  const modes = o.modes ? await store.open(o.modes) : null;
+  const modes = o.modes ? await open(o.modes, "modes", "modes (--modes)") : null;
   const out = await store.artifact(o.out, {
     kind: "metrics",
     options: {

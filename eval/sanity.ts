@@ -18,6 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { Store } from "../stages/store/store.ts";
+import { parseDecimal } from "../models/core/decimal.ts";
 import { hardLabelEval } from "./protocols/hard_label.ts";
 
 /** Default ImageNette root: `MGD3_IMAGENETTE`, else `../shared/data/imagenette2-224` beside the checkout. */
@@ -116,13 +117,21 @@ if (import.meta.main) {
       data: { type: "string" },
     },
   });
-  const budgets = (values.budgets ?? values.epochs).split(",").map(Number);
+  const int = (name: string, text: string, min: number): number => {
+    const n = parseDecimal(text, "integer");
+    if (n === null || n < min) {
+      console.error(`sanity: --${name} must be a decimal integer >= ${min}, got '${text}'`);
+      Deno.exit(2);
+    }
+    return n;
+  };
+  const budgets = (values.budgets ?? values.epochs).split(",").map((b) => int("budgets", b, 1));
   const lines = await sanityCheck({
     store: values.store,
     model: values.model,
     budgets,
-    perClass: Number(values["per-class"]),
-    seed: Number(values.seed),
+    perClass: int("per-class", values["per-class"], 1),
+    seed: int("seed", values.seed, 0),
     shuffled: !values["no-shuffled"] && values.budgets === undefined,
     data: values.data,
   });

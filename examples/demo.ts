@@ -11,6 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { encodeBase64 } from "../models/core/base64.ts";
+import { parseDecimal } from "../models/core/decimal.ts";
 import { Store } from "../stages/store/store.ts";
 import { encode } from "../stages/encode.ts";
 import { discover } from "../stages/discover.ts";
@@ -47,6 +48,19 @@ if (v.help) {
   );
   Deno.exit(0);
 }
+/** A decimal-integer flag >= min; anything else ("0x2", "1e1") exits with status 2. */
+function int(name: string, text: string, min: number): number {
+  const n = parseDecimal(text, "integer");
+  if (n === null || n < min) {
+    console.error(`demo: --${name} must be a decimal integer >= ${min}, got '${text}'`);
+    Deno.exit(2);
+  }
+  return n;
+}
+const ipc = int("ipc", v.ipc!, 1);
+const seed = int("seed", v.seed!, 0);
+const epochs = v.epochs === undefined ? undefined : int("epochs", v.epochs, 1);
+const tsneClasses = int("tsne-classes", v["tsne-classes"]!, 0);
 setProgressMode(v.progress as "auto");
 const start = performance.now();
 const say = (s: string) =>
@@ -62,8 +76,6 @@ await Deno.stat(v.model!).catch(() => {
 const scale = await loadScale({ scale: "cpu", model: v.model! });
 const training = scale.provenance.training;
 const classes = v.classes ? v.classes.split(",") : [...scale.classes!];
-const ipc = Number(v.ipc);
-const seed = Number(v.seed);
 const store = await Store.open(v.store!);
 
 // 1. Encode the shipped train images; 2. k-means modes (k = IPC).
@@ -117,7 +129,7 @@ for (const name of Object.keys(methods)) {
     classes,
     model: "convnet",
     seeds: [0],
-    ...(v.epochs ? { epochs: Number(v.epochs) } : {}),
+    ...(epochs !== undefined ? { epochs } : {}),
   });
   accuracy[name] = { mean: r.mean, epochs: r.protocol.epochs };
 }
@@ -135,10 +147,7 @@ const metrics = await measure(store, {
 const table = metrics.table;
 const plots: string[] = [];
 for (
-  const shard of (await (await store.open("latents/train")).shards()).slice(
-    0,
-    Number(v["tsne-classes"]),
-  )
+  const shard of (await (await store.open("latents/train")).shards()).slice(0, tsneClasses)
 ) {
   plots.push(await Deno.readTextFile(`${metrics.artifact}/plots/${shard}_tsne.svg`));
 }

@@ -18,6 +18,7 @@ import { Store } from "../stages/store/store.ts";
 import { parseShard } from "../stages/store/shard.ts";
 import { type ProgressMode, setProgressMode } from "../stages/progress.ts";
 import { resolveClasses } from "../stages/images/classes.ts";
+import { parseDecimal } from "../models/core/decimal.ts";
 import { DEFAULT_IMAGENETTE } from "../eval/sanity.ts";
 import { QUICK_EPOCH_DIVISOR, runTable } from "../eval/tables/run_table.ts";
 import { TABLES } from "../eval/tables/tables.ts";
@@ -91,10 +92,8 @@ try {
 const { values: v, positionals } = parsed;
 
 function int(name: string, text: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) {
-    usage(`--${name} must be an integer >= ${min}, got '${text}'`);
-  }
+  const n = parseDecimal(text, "integer");
+  if (n === null || n < min) usage(`--${name} must be a decimal integer >= ${min}, got '${text}'`);
   return n;
 }
 const abs = (p: string | undefined) => (p === undefined ? undefined : resolve(p));

@@ -13,6 +13,7 @@ import { writeImageFolder } from "./images/write_image_folder.ts";
 import { createProgress } from "./progress.ts";
 import { ALL, type Shard } from "./store/shard.ts";
 import { withDefaults } from "./_defaults.ts";
+import { OptionError } from "./option_error.ts";
 
 /** Options of {@link decode}. */
 export interface DecodeOptions {
@@ -77,7 +78,14 @@ export async function decode(
 ): Promise<DecodeReport> {
   const o = withDefaults<DecodeOptions>(DECODE_DEFAULTS, options);
   const start = performance.now();
-  const samples = await store.open(o.samples);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) {
+    throw new OptionError(`--batch-size must be >= 1, got ${o.batchSize}`);
+  }
+  // Sampled latents, or the latents of real images (a reconstruction).
+  const samples = await store.open(o.samples, {
+    kind: ["samples", "latents"],
+    reader: "decode option samples (--samples)",
+  });
   const out = await store.artifact(o.out, {
     kind: "images",
     options: { samplesKey: samples.manifest.key, codec: codec.id },

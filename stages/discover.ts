@@ -65,7 +65,10 @@ export async function discover(
 ): Promise<DiscoverReport> {
   const o = withDefaults<DiscoverOptions>({ shard: ALL, overwrite: false }, options);
   const start = performance.now();
-  const latents = await store.open(o.latents);
+  const latents = await store.open(o.latents, {
+    kind: "latents",
+    reader: "discover option latents (--latents)",
+  });
   const out = await store.artifact(o.out, {
     kind: "modes",
     options: {

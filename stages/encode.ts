@@ -20,6 +20,7 @@ import { imagenetIndex, resolveClasses } from "./images/classes.ts";
 import { ALL, type Shard } from "./store/shard.ts";
 import { createProgress } from "./progress.ts";
 import { withDefaults } from "./_defaults.ts";
+import { OptionError } from "./option_error.ts";
 
 /** Options of {@link encode}. */
 export interface EncodeOptions {
@@ -156,10 +157,10 @@ export async function encode(
     : options as EncodeOptions;
   const { shard, batchSize, overwrite, onError: _onError, signal: _signal, ...identity } = o;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
-    throw new RangeError(`--batch-size must be >= 1, got ${batchSize}`);
+    throw new OptionError(`--batch-size must be >= 1, got ${batchSize}`);
   }
   if (o.limit !== null && !(Number.isInteger(o.limit) && o.limit >= 1)) {
-    throw new RangeError(`--limit must be a positive integer, got ${o.limit}`);
+    throw new OptionError(`--limit must be a positive integer, got ${o.limit}`);
   }
   const classes = resolveClasses(o.classes);
   const ids = classIdsOf(o.classIds, classes, scale?.numClasses ?? null);

@@ -17,18 +17,19 @@
 import type { BrokenShard, Store } from "./store/store.ts";
 import type { Denoiser } from "../models/diffusion/denoiser.ts";
 import type { CfgChannels, ModelSampling, VarianceType } from "../models/diffusion/sampling.ts";
-import { sampleBatch, type SampleRequest } from "./diffusion/sampler.ts";
+import { firstStepIndex, sampleBatch, type SampleRequest } from "./diffusion/sampler.ts";
 import {
   DIT_TRAIN_STEPS,
   GaussianSchedule,
   linearBetas,
   spaceTimesteps,
 } from "../models/diffusion/schedule.ts";
-import { MGD3_DEFAULTS, type ModeGuidance } from "./diffusion/guidance.ts";
+import { guidedSteps, MGD3_DEFAULTS, type ModeGuidance } from "./diffusion/guidance.ts";
 import { Rng } from "../models/core/random.ts";
 import { ALL, type Shard } from "./store/shard.ts";
 import { createProgress } from "./progress.ts";
 import { withDefaults } from "./_defaults.ts";
+import { OptionError } from "./option_error.ts";
 
 /**
  * Options of {@link sample}; the model's settings (cfgChannels, variance, trainSteps) come
@@ -49,11 +50,18 @@ export interface SampleOptions {
   trainSteps: number;
   /** Classifier-free guidance scale 4.0 (SPEC section 2). */
   cfgScale: number;
-  /** 3 reproduces DiT-XL/2's `forward_with_cfg`; "all" guides every latent channel. */
+  /**
+   * Latent channels CFG guides: "all", or N to guide the first N of the model's C channels
+   * (1..C); 3 reproduces DiT-XL/2's `forward_with_cfg`.
+   */
   cfgChannels: CfgChannels;
   /** DDPM variance: learned range for DiT (learn_sigma), fixed for models without it. */
   variance: VarianceType;
-  /** Mode guidance, lambda 0.1 (App. F) and t_stop 25 (App. A); null = unguided DiT baseline. */
+  /**
+   * Mode guidance, lambda 0.1 (App. F) and t_stop 25 (App. A); null = unguided DiT baseline.
+   * Guidance must act on at least one step: t_stop below the first respaced index run
+   * (steps - 1, or the D4M start), else the stage refuses the options.
+   */
   guidance: ModeGuidance | null;
   /** D4M-style prototype initialisation strength (0.7, SPEC section 3), or null. */
   strength: number | null;
@@ -169,11 +177,12 @@ export async function sample(
 ): Promise<SampleReport> {
   const start = performance.now();
   const { model, o } = resolveOptions(target, options);
-  const modes = await store.open(o.modes);
+  checkOptions(o, model);
+  const modes = await store.open(o.modes, {
+    kind: "modes",
+    reader: "sample option modes (--modes)",
+  });
   const { shard, batchSize, overwrite, signal: _signal, ...identity } = o;
-  if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
-    throw new RangeError(`--batch-size must be >= 1, got ${batchSize}`);
-  }
   const out = await store.artifact(o.out, {
     kind: "samples",
     options: { ...identity, modesKey: modes.manifest.key },
@@ -248,6 +257,43 @@ export async function sample(
   }
   report.seconds = (performance.now() - start) / 1000;
   return report;
+}
+
+/**
+ * Refuses, before the store is touched, options that can never be right, naming each option
+ * and its flag: CFG channels the model does not have, mode guidance that acts on no step.
+ */
+function checkOptions(o: SampleOptions, model: Denoiser): void {
+  const refuse = (message: string) => new OptionError(`sample: ${message}`);
+  if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) {
+    throw refuse(`--batch-size must be >= 1, got ${o.batchSize}`);
+  }
+  if (!(Number.isInteger(o.steps) && o.steps >= 1)) {
+    throw refuse(`option steps (--steps) must be an integer >= 1, got ${o.steps}`);
+  }
+  const C = model.latentShape[0];
+  const ch = o.cfgChannels;
+  if (ch !== "all" && !(Number.isInteger(ch) && ch >= 1 && ch <= C)) {
+    throw refuse(
+      `option cfgChannels (--cfg-channels) must be "all" or an integer in 1..${C} ` +
+        `(the model's latent channels), got ${JSON.stringify(ch)}`,
+    );
+  }
+  if (o.strength !== null && !(o.strength > 0 && o.strength <= 1)) {
+    throw refuse(`option strength (--strength) must be in (0, 1], got ${o.strength}`);
+  }
+  const first = firstStepIndex(o.steps, o.strength ?? undefined);
+  const start = `sampling starts at respaced index ${first} (steps ${o.steps}, --steps` +
+    (o.strength === null ? ")" : `; strength ${o.strength}, --strength)`);
+  if (first < 0) throw refuse(`no step would run: ${start}`);
+  if (o.guidance && o.guidance.lambda !== 0 && !guidedSteps(first, o.guidance.tStop).length) {
+    throw refuse(
+      `mode guidance (guidance.lambda ${o.guidance.lambda}, --lambda) would act on no step: ` +
+        `it acts while the respaced index > guidance.tStop ${o.guidance.tStop} (--t-stop), ` +
+        `and ${start}. Give a t-stop below ${first}, or lambda 0 (guidance null) to sample ` +
+        `without mode guidance.`,
+    );
+  }
 }
 
 /** The denoiser and the full options: a scale fills the model's settings and id. */

@@ -61,6 +61,8 @@ Deno.test({
       "samples",
       "--steps",
       "4",
+      "--t-stop", // guide steps 3 and 2 of 4 (the default t-stop 25 would guide none)
+      "1",
       "--batch-size",
       "2",
     ]);

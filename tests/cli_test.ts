@@ -1,23 +1,7 @@
 import assert from "node:assert/strict";
-import { main } from "../cli.ts";
+import { capture } from "./_cli_capture.ts";
 import { TAEF2_DIR } from "./shared.ts";
 import { Store } from "../stages/store/store.ts";
-
-async function capture(argv: string[]): Promise<{ status: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log;
-  const error = console.error;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    const status = await main(argv);
-    return { status, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 const haveTaef2 = await Deno.stat(`${TAEF2_DIR}/taef2_encoder.pth`).then(() => true, () => false);
 

@@ -99,3 +99,16 @@ Deno.test({
     );
   },
 });
+
+Deno.test("decode() refuses an artifact that is neither samples nor latents before writing, naming it, its kind and the kinds expected", async () => {
+  const store = await Store.open(await Deno.makeTempDir({ prefix: "mgd3-decode-" }));
+  const modes = await store.artifact("modes", { kind: "modes", options: {}, seed: 0 });
+  await modes.writeShard("class-000", {
+    modes: { dtype: "F32", shape: [1, 3, S, S], data: new Float32Array(3 * S * S) },
+  }, { class: "0" });
+  await assert.rejects(
+    () => decode(store, halve, { ...DECODE_DEFAULTS, samples: "modes", out: "distilled" }),
+    /Artifact 'modes' \(.*\/modes\) is a 'modes' artifact; decode option samples \(--samples\) expects 'samples' or 'latents'/,
+  );
+  assert.equal(await store.has("distilled"), false);
+});

@@ -6,6 +6,8 @@ import { CLASS_PRESETS, imagenetIndex, resolveClasses } from "../stages/images/c
 import { listImageFolder } from "../stages/images/image_folder.ts";
 import { loadImages } from "../stages/images/load_images.ts";
 import { writeImageFolder } from "../stages/images/write_image_folder.ts";
+import { MAX_INPUT_PIXELS, PIL_MAX_IMAGE_PIXELS } from "../stages/images/_decode_rgb.ts";
+import { crc32 } from "../models/io/_zip.ts";
 import IMAGENET1K_WNIDS from "../stages/images/imagenet1k_wnids.json" with { type: "json" };
 
 // Real data (SPEC.md section 6); tests that need it are skipped where it is absent.
@@ -291,5 +293,49 @@ Deno.test("writeImageFolder() round-trips through listImageFolder() and loadImag
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("resolveClasses() takes a single wnid as a one-class list", () => {
+  assert.deepEqual(resolveClasses("n01440764"), ["n01440764"]);
+  assert.deepEqual(resolveClasses(" n02102040 "), ["n02102040"]);
+  assert.throws(() => resolveClasses("n0144076"), /Unknown class preset 'n0144076'.*single wnid/);
+});
+
+/** A 4x4 PNG or JPEG whose header is rewritten to claim width x height pixels. */
+async function lyingImage(format: "png" | "jpeg", width: number, height: number) {
+  const small = sharp(new Uint8Array(48).fill(90), { raw: { width: 4, height: 4, channels: 3 } });
+  const bytes = new Uint8Array(await (format === "png" ? small.png() : small.jpeg()).toBuffer());
+  const view = new DataView(bytes.buffer);
+  if (format === "png") {
+    view.setUint32(16, width); // IHDR: 8-byte signature, length, "IHDR", width, height
+    view.setUint32(20, height);
+    view.setUint32(29, crc32(bytes.subarray(12, 29))); // CRC of "IHDR" and its 13 data bytes
+  } else {
+    let at = 2; // after SOI: walk the marker segments to the SOF0 frame header
+    while (!(bytes[at] === 0xff && bytes[at + 1] === 0xc0)) at += 2 + view.getUint16(at + 2);
+    view.setUint16(at + 5, height); // FFC0, length, precision, height, width
+    view.setUint16(at + 7, width);
+  }
+  return bytes;
+}
+
+Deno.test("loadImages() refuses, from the header and naming the file, an image above PIL's decompression-bomb limit (2 x MAX_IMAGE_PIXELS)", async () => {
+  assert.equal(PIL_MAX_IMAGE_PIXELS, 89_478_485); // int(1024 * 1024 * 1024 // 4 // 3)
+  assert.equal(MAX_INPUT_PIXELS, 178_956_970);
+  const dir = await Deno.makeTempDir({ prefix: "mgd3-bomb-" });
+  // 16000 x 12000 = 192 Mpx: above PIL's limit, below sharp's default (~268 Mpx).
+  for (const format of ["png", "jpeg"] as const) {
+    const path = `${dir}/bomb.${format}`;
+    await Deno.writeFile(path, await lyingImage(format, 16000, 12000));
+    const meta = await sharp(path).metadata();
+    assert.deepEqual([meta.width, meta.height], [16000, 12000]); // the header claims it
+    await assert.rejects(
+      () => loadImages([{ path }], { size: 8, mode: "center_crop_arr" }),
+      new RegExp(
+        `Cannot load image '${path}': 16000x12000 = 192000000 pixels exceeds the limit of ` +
+          `178956970 \\(2 x PIL's Image\\.MAX_IMAGE_PIXELS`,
+      ),
+    );
   }
 });

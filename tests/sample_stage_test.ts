@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { Store } from "../stages/store/store.ts";
 import { sample, SAMPLE_DEFAULTS, type SampleOptions } from "../stages/sample.ts";
-import { GaussianSchedule, linearBetas } from "../models/diffusion/schedule.ts";
+import { GaussianSchedule, linearBetas, spaceTimesteps } from "../models/diffusion/schedule.ts";
+import { sampleBatch } from "../stages/diffusion/sampler.ts";
+import { OptionError } from "../stages/option_error.ts";
 import { Rng } from "../models/core/random.ts";
 import { gmmDenoiser } from "./_gmm_denoiser.ts";
 
@@ -93,4 +95,72 @@ Deno.test("sample() rejects modes whose latent shape does not fit the model", as
     () => sample(store, model, OPTS),
     /are \[4,2,2\] latents; the model takes \[16,1,1\]/,
   );
+});
+
+Deno.test("sample() refuses, before writing, mode guidance that would act on no step: t_stop must be below steps-1 (the D4M start with strength)", async () => {
+  const store = await storeWithModes();
+  for (const o of [{ steps: 3, tStop: 2 }, { steps: 50, tStop: 49 }, { steps: 4, tStop: 25 }]) {
+    await assert.rejects(
+      () =>
+        sample(store, model, {
+          ...OPTS,
+          steps: o.steps,
+          guidance: { lambda: 0.1, tStop: o.tStop },
+        }),
+      (e) =>
+        e instanceof OptionError &&
+        /guidance\.lambda 0\.1, --lambda\) would act on no step/.test(e.message) &&
+        new RegExp(`guidance\\.tStop ${o.tStop} \\(--t-stop\\)`).test(e.message),
+    );
+  }
+  await assert.rejects(
+    () => sample(store, model, { ...OPTS, steps: 50, strength: 0.5 }), // start index 24 < 25
+    /starts at respaced index 24 \(steps 50, --steps; strength 0\.5, --strength\)/,
+  );
+  assert.equal(await store.has("samples"), false);
+  // Exact: t_stop = steps-2 guides one step (index steps-1), which moves the samples.
+  await sample(store, model, { ...OPTS, steps: 3, guidance: { lambda: 0.1, tStop: 1 } });
+  await sample(store, model, { ...OPTS, steps: 3, guidance: null, out: "plain" });
+  assert.notDeepEqual(await latents(store), await latents(store, "plain"));
+  // The sampler itself refuses it too.
+  const schedule = base.respace(spaceTimesteps(1000, "3"));
+  const rng = Rng.from(0);
+  await assert.rejects(
+    () =>
+      sampleBatch(model, [{
+        classId: 0,
+        mode: new Float32Array(DIM),
+        noise: { initial: () => rng.randn(DIM), step: () => rng.randn(DIM) },
+      }], {
+        schedule,
+        method: "ddpm",
+        cfgScale: 1,
+        cfgChannels: "all",
+        variance: "fixed_small",
+        guidance: { lambda: 0.1, tStop: 2 },
+      }),
+    /Mode guidance \(lambda 0\.1\) would run on no step: .* tStop 2, and sampling starts at index 2/,
+  );
+});
+
+Deno.test("sample() checks cfgChannels against the model's latent channels before writing, naming the option and flag", async () => {
+  const store = await storeWithModes();
+  for (const cfgChannels of [17, 0, 2.5]) {
+    await assert.rejects(
+      () => sample(store, model, { ...OPTS, cfgChannels }),
+      /option cfgChannels \(--cfg-channels\) must be "all" or an integer in 1\.\.16 \(the model's latent channels\)/,
+    );
+  }
+  assert.equal(await store.has("samples"), false);
+  assert.equal((await sample(store, model, { ...OPTS, cfgChannels: 16 })).written.length, 3);
+});
+
+Deno.test("sample() refuses an artifact that is not a modes artifact, naming it, its kind and the kind expected", async () => {
+  const store = await storeWithModes();
+  await sample(store, model, OPTS);
+  await assert.rejects(
+    () => sample(store, model, { ...OPTS, modes: "samples", out: "again" }),
+    /Artifact 'samples' \(.*\/samples\) is a 'samples' artifact; sample option modes \(--modes\) expects 'modes'/,
+  );
+  assert.equal(await store.has("again"), false);
 });

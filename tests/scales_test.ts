@@ -70,7 +70,9 @@ Deno.test("sample() with the shipped model's scale runs with only modes, out, se
   const store = await storeWithModes(2);
   const s = await loadScale({ scale: "cpu", model: SHIPPED_CPU_MODEL });
   try {
-    const r = await sample(store, s, { modes: "modes", out: "with-scale", seed: 3, steps: 4 });
+    // 27 steps: the first respaced index, 26, is above the default t_stop 25, so the default
+    // mode guidance acts (on one step); with fewer steps sample() refuses it.
+    const r = await sample(store, s, { modes: "modes", out: "with-scale", seed: 3, steps: 27 });
     assert.deepEqual(r.written, ["class-000", "class-001"]);
     const o = (await store.open("with-scale")).manifest.options;
     assert.deepEqual(
@@ -85,7 +87,7 @@ Deno.test("sample() with the shipped model's scale runs with only modes, out, se
       cfgChannels: "all",
       variance: "fixed_small",
       seed: 3,
-      steps: 4,
+      steps: 27,
     });
     assert.deepEqual(await latentsOf(store, "bare"), await latentsOf(store, "with-scale"));
     const bare = (await store.open("bare")).manifest.options;
@@ -108,7 +110,13 @@ Deno.test("loadScale() loads only the denoiser or only the codec when asked, and
     () => sample(store, d, { modes: "modes", out: "x", steps: 2 }),
     /option 'model' .* is required/,
   );
-  const r = await sample(store, d, { modes: "modes", out: "x", model: "tiny", steps: 2 });
+  const r = await sample(store, d, {
+    modes: "modes",
+    out: "x",
+    model: "tiny",
+    steps: 2,
+    guidance: null, // 2 steps: the default t_stop 25 would leave mode guidance no step
+  });
   assert.equal(r.written.length, 2);
   await d.release();
   const c = await loadScale({ scale: "cpu", model: `${dir}/tiny.safetensors` }, { only: "codec" });

@@ -34,6 +34,7 @@ import { buildClassifier } from "../eval/classifiers/zoo.ts";
 import { loadImageSet } from "../eval/protocols/image_data.ts";
 import { argmaxRows, predictLogits } from "../eval/protocols/evaluate.ts";
 import { sha256Hex } from "../models/core/hash.ts";
+import { parseDecimal } from "../models/core/decimal.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { values: v } = parseArgs({
@@ -62,9 +63,9 @@ if (v.help) {
   Deno.exit(0);
 }
 const int = (name: string, s: string, min: number) => {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < min) {
-    throw new RangeError(`--${name} must be an integer >= ${min}, got '${s}'`);
+  const n = parseDecimal(s, "integer");
+  if (n === null || n < min) {
+    throw new RangeError(`--${name} must be a decimal integer >= ${min}, got '${s}'`);
   }
   return n;
 };
@@ -72,8 +73,10 @@ const perClass = int("per-class", v["per-class"]!, 1);
 const epochs = int("epochs", v.epochs!, 1);
 const seed = int("seed", v.seed!, 0);
 const cfgs = v.cfg!.split(",").map((s) => {
-  const x = Number(s);
-  if (!(Number.isFinite(x) && x >= 1)) throw new RangeError(`--cfg: '${s}' is not a scale >= 1`);
+  const x = parseDecimal(s, "float");
+  if (x === null || !(x >= 1)) {
+    throw new RangeError(`--cfg: '${s}' is not a plain decimal scale >= 1`);
+  }
   return x;
 });
 setProgressMode(v.progress as "auto");

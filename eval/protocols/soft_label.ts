@@ -106,7 +106,10 @@ async function teacherState(
   size: number,
 ): Promise<Map<string, Tensor>> {
   if ("artifact" in src) {
-    const art = await store.open(src.artifact);
+    const art = await store.open(src.artifact, {
+      kind: "teacher",
+      reader: "soft-label teacher (--teacher)",
+    });
     const trained = art.manifest.options.imageSize;
     if (trained !== size) {
       throw new RangeError(

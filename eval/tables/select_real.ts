@@ -74,8 +74,11 @@ export interface SelectRealReport {
  */
 export async function selectReal(store: Store, o: SelectRealOptions): Promise<SelectRealReport> {
   const shard = o.shard ?? ALL;
-  const latents = await store.open(o.latents);
-  const modes = await store.open(o.modes);
+  const latents = await store.open(o.latents, {
+    kind: "latents",
+    reader: "selectReal option latents",
+  });
+  const modes = await store.open(o.modes, { kind: "modes", reader: "selectReal option modes" });
   const root = latents.manifest.options.data;
   if (typeof root !== "string") {
     throw new Error(`${latents.dir}/manifest.json has no 'data' option: not an encode artifact`);

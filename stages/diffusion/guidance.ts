@@ -38,6 +38,24 @@ export function guidanceActive(index: number, tStop: number): boolean {
 }
 
 /**
+ * The respaced steps guidance runs on when sampling starts at index `first` (S-1, or the
+ * D4M start) and stops at `tStop`: the indices first..0 for which {@link guidanceActive}
+ * holds. Empty means the guidance can never act (e.g. t_stop >= S-1).
+ *
+ * @example
+ * ```ts
+ * import { guidedSteps } from "./guidance.ts";
+ * guidedSteps(49, 25).length; // 24 (indices 49..26)
+ * guidedSteps(3, 25); // [] : 4 steps with t_stop 25 guide none
+ * ```
+ */
+export function guidedSteps(first: number, tStop: number): number[] {
+  const out: number[] = [];
+  for (let index = first; index >= 0; index--) if (guidanceActive(index, tStop)) out.push(index);
+  return out;
+}
+
+/**
  * g = m - x0_hat, the direction from the predicted clean latent to the mode (the sign of
  * the released code; the printed Eq. 6 has the opposite sign).
  *

@@ -14,7 +14,7 @@
 import { combineCfg, type Denoiser, predictX0Eps } from "../../models/diffusion/denoiser.ts";
 import type { GaussianSchedule } from "../../models/diffusion/schedule.ts";
 import type { CfgChannels, VarianceType } from "../../models/diffusion/sampling.ts";
-import { guidanceActive, modeDirection, type ModeGuidance } from "./guidance.ts";
+import { guidanceActive, guidedSteps, modeDirection, type ModeGuidance } from "./guidance.ts";
 import { ddpmStd, ddpmStep, posteriorMean } from "./_ddpm_step.ts";
 import { type DdimCoefs, ddimCoefs, ddimStep } from "./_ddim_step.ts";
 
@@ -90,7 +90,7 @@ export async function sampleBatch(
   checkOptions(model, requests, o, D);
   const lambda = o.guidance?.lambda ?? 0;
   // 1. Start: x_T ~ N(0, I), or the prototype noised to the first step run (D4M).
-  const start = firstIndex(o.schedule.numSteps, o.strength);
+  const start = firstStepIndex(o.schedule.numSteps, o.strength);
   const x = initialLatents(requests, o, start, D); // [B, C, H, W]
   for (let index = start; index >= 0; index--) {
     // 2-3. One network call (CFG on a doubled batch), then x0_hat and eps per sample.
@@ -118,8 +118,18 @@ export async function sampleBatch(
   return x;
 }
 
-/** The first respaced index run: S-1, or the D4M start floor(S * strength) - 1. */
-function firstIndex(S: number, strength: number | undefined): number {
+/**
+ * The first respaced index the loop runs for S steps: S-1, or with D4M-style initialisation
+ * the start floor(S * strength) - 1 (-1: no step runs).
+ *
+ * @example
+ * ```ts
+ * import { firstStepIndex } from "./sampler.ts";
+ * firstStepIndex(50); // 49
+ * firstStepIndex(50, 0.7); // 34
+ * ```
+ */
+export function firstStepIndex(S: number, strength?: number): number {
   return strength === undefined ? S - 1 : Math.min(S, Math.floor(S * strength)) - 1;
 }
 
@@ -260,6 +270,15 @@ function checkOptions(
   }
   if (o.guidance && !(o.guidance.lambda >= 0)) {
     throw new RangeError(`Mode guidance lambda must be >= 0, got ${o.guidance.lambda}`);
+  }
+  if (o.guidance && o.guidance.lambda !== 0) {
+    const first = firstStepIndex(o.schedule.numSteps, o.strength);
+    if (guidedSteps(first, o.guidance.tStop).length === 0) {
+      throw new RangeError(
+        `Mode guidance (lambda ${o.guidance.lambda}) would run on no step: it runs while the ` +
+          `respaced index > tStop ${o.guidance.tStop}, and sampling starts at index ${first}`,
+      );
+    }
   }
   for (const [i, r] of requests.entries()) {
     if (!Number.isInteger(r.classId) || r.classId < 0 || r.classId >= model.numClasses) {

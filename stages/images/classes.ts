@@ -20,6 +20,10 @@
  */
 
 import IMAGENET1K_WNIDS from "./imagenet1k_wnids.json" with { type: "json" };
+import { OptionError } from "../option_error.ts";
+
+/** An ImageNet wnid: 'n' and eight digits (WordNet noun offset), e.g. n01440764. */
+const WNID_RE = /^n\d{8}$/;
 
 /**
  * Names of the built-in class lists.
@@ -184,14 +188,16 @@ export function imagenetIndex(wnid: string): number {
 
 /**
  * Resolves a class list: a preset name (see {@link CLASS_PRESETS}, case-insensitive), a
- * comma-separated list of class names, or an array of class names. Returns a fresh array in
- * label order. Throws for an unknown preset, an empty list or a repeated class.
+ * single wnid (`n01440764`), a comma-separated list of class names, or an array of class
+ * names. Returns a fresh array in label order. Throws an {@link OptionError} for an unknown
+ * preset, an empty list or a repeated class.
  *
  * @example
  * ```ts
  * import { resolveClasses } from "./classes.ts";
  * resolveClasses("imagenette").length; // 10
  * resolveClasses("n01440764,n02102040"); // ["n01440764", "n02102040"]
+ * resolveClasses("n01440764"); // ["n01440764"]
  * resolveClasses(["cat", "dog"]); // ["cat", "dog"]
  * ```
  */
@@ -201,27 +207,32 @@ export function resolveClasses(presetOrList: string | readonly string[]): string
     const key = presetOrList.trim().toLowerCase();
     if (Object.hasOwn(CLASS_PRESETS, key)) {
       classes = [...CLASS_PRESETS[key as ClassPreset]];
-    } else if (presetOrList.includes(",")) {
+    } else if (presetOrList.includes(",") || WNID_RE.test(presetOrList.trim())) {
       classes = presetOrList.split(",").map((s) => s.trim());
     } else {
-      throw new Error(
+      throw new OptionError(
         `Unknown class preset '${presetOrList}': expected one of ` +
-          `${Object.keys(CLASS_PRESETS).join(", ")}, or a comma-separated list of class names`,
+          `${Object.keys(CLASS_PRESETS).join(", ")}, a single wnid (e.g. n01440764), ` +
+          `or a comma-separated list of class names`,
       );
     }
   } else {
     classes = [...presetOrList];
   }
-  if (classes.length === 0) throw new Error("Class list is empty: expected at least one class");
+  if (classes.length === 0) {
+    throw new OptionError("Class list is empty: expected at least one class");
+  }
   const seen = new Set<string>();
   for (const name of classes) {
     if (typeof name !== "string" || name === "" || /[\\/]/.test(name) || name.startsWith(".")) {
-      throw new Error(
+      throw new OptionError(
         `Invalid class name ${JSON.stringify(name)}: expected a folder name (no '/', '\\' ` +
           `or leading '.')`,
       );
     }
-    if (seen.has(name)) throw new Error(`Class '${name}' appears twice in the class list`);
+    if (seen.has(name)) {
+      throw new OptionError(`Class '${name}' appears twice in the class list`);
+    }
     seen.add(name);
   }
   return classes;

@@ -160,7 +160,7 @@ export async function loadImages<T extends HasPath>(
       const path = items[i].path;
       try {
         const bytes = await Deno.readFile(path);
-        results[i] = resize(await decodeRgb(bytes), size);
+        results[i] = resize(await decodeRgb(bytes, path), size);
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
         const err = new Error(`Cannot load image '${path}': ${reason}`, { cause: e });

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { OptionError } from "../option_error.ts";
 
 /** Worker `index` of `count` (0-based). */
 export interface Shard {
@@ -18,7 +19,8 @@ export interface Shard {
 export const ALL: Readonly<Shard> = { index: 0, count: 1 };
 
 /**
- * Parses "i/n" (0 <= i < n).
+ * Parses "i/n" (0 <= i < n); anything else is an {@link OptionError} (a usage error on the
+ * command line).
  *
  * @example
  * ```ts
@@ -31,7 +33,7 @@ export function parseShard(text: string): Shard {
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
   if (!m || count < 1 || index >= count) {
-    throw new RangeError(`--shard must be i/n with 0 <= i < n (e.g. 0/4), got '${text}'`);
+    throw new OptionError(`--shard must be i/n with 0 <= i < n (e.g. 0/4), got '${text}'`);
   }
   return { index, count };
 }

@@ -70,6 +70,22 @@ export interface ArtifactOptions extends Provenance {
 }
 
 /**
+ * What a reader expects of an artifact it opens (see {@link Store.open}).
+ *
+ * @example
+ * ```ts
+ * import type { OpenExpect } from "./store.ts";
+ * const e: OpenExpect = { kind: "modes", reader: "sample option modes (--modes)" };
+ * ```
+ */
+export interface OpenExpect {
+  /** The kinds the reader takes (a manifest's `kind`: "latents", "modes", "samples", ...). */
+  kind: string | readonly string[];
+  /** Who reads the artifact, named in the error: e.g. "decode option samples (--samples)". */
+  reader: string;
+}
+
+/**
  * A store rooted at a directory.
  *
  * @example
@@ -190,9 +206,21 @@ export class Store {
     }
   }
 
-  /** Opens an existing artifact for reading; throws naming the path when absent or corrupt. */
-  async open(name: string): Promise<Artifact> {
-    return new Artifact(`${this.root}/${name}`, await this.readManifest(name));
+  /**
+   * Opens an existing artifact for reading; throws naming the path when absent or corrupt,
+   * or, given `expect`, when its kind is not one the reader takes (naming the artifact, the
+   * kind found and the kinds expected).
+   */
+  async open(name: string, expect?: OpenExpect): Promise<Artifact> {
+    const manifest = await this.readManifest(name);
+    const kinds = typeof expect?.kind === "string" ? [expect.kind] : expect?.kind;
+    if (expect && kinds && !kinds.includes(manifest.kind)) {
+      throw new StoreError(
+        `Artifact '${name}' (${this.root}/${name}) is a '${manifest.kind}' artifact; ` +
+          `${expect.reader} expects ${kinds.map((k) => `'${k}'`).join(" or ")}`,
+      );
+    }
+    return new Artifact(`${this.root}/${name}`, manifest);
   }
 
   /** Whether an artifact exists (has a manifest); throws when the manifest is corrupt. */
