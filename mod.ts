@@ -138,3 +138,4 @@ export * from "./notebook/distiller.ts";
 export * from "./notebook/display.ts";
 export { Gallery } from "./notebook/gallery.ts";
 export { checkOptions, type OptionKind } from "./notebook/options.ts";
+export { assetPath, assetRoot } from "./models/core/assets.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import sharp from "sharp";
+import { sharp } from "../models/core/deps.ts";
 import { encodeBase64 } from "../models/core/base64.ts";
 import { flushProgress, jupyter } from "../stages/progress.ts";
 

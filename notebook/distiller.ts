@@ -22,6 +22,7 @@
  */
 import { loadScale, type ScaleModels, SHIPPED_CPU_MODEL } from "../models/scales/mod.ts";
 import { Store } from "../stages/store/store.ts";
+import { assetPath } from "../models/core/assets.ts";
 import { encode } from "../stages/encode.ts";
 import { discover } from "../stages/discover.ts";
 import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
@@ -34,8 +35,6 @@ import { checkOptions } from "./options.ts";
 import { contactSheet, type Figure, Table } from "./display.ts";
 import { Gallery } from "./gallery.ts";
 import { interruptible } from "./_interrupt.ts";
-
-const ROOT = new URL("../", import.meta.url).pathname;
 
 /** Options of {@link Distiller.open}; every one may be omitted for the cpu scale. */
 export interface OpenOptions {
@@ -127,7 +126,7 @@ export class Distiller {
       o.store ?? (paper ? ".store/notebook-paper" : ".store/notebook"),
     );
     return new Distiller(scale, store, {
-      data: o.data ?? `${ROOT}data/imagenette-64`,
+      data: o.data ?? assetPath("data/imagenette-64"),
       classes,
       ipc: o.ipc,
       seed: o.seed,

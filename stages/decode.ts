@@ -6,7 +6,7 @@
  *
  * @module
  */
-import sharp from "sharp";
+import { sharp } from "../models/core/deps.ts";
 import type { BrokenShard, Store } from "./store/store.ts";
 import type { Codec } from "../models/codecs/codec.ts";
 import { writeImageFolder } from "./images/write_image_folder.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import cliProgress from "cli-progress";
+import { cliProgress } from "../models/core/deps.ts";
 
 /** Something a long loop reports to. */
 export interface Progress {

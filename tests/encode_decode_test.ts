@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import sharp from "sharp";
+import { sharp } from "../models/core/deps.ts";
 import { Store } from "../stages/store/store.ts";
 import { encode, ENCODE_DEFAULTS } from "../stages/encode.ts";
 import { decode, DECODE_DEFAULTS } from "../stages/decode.ts";

@@ -1,7 +1,7 @@
 import { IMAGENETTE_224 } from "./shared.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import sharp from "sharp";
+import { sharp } from "../models/core/deps.ts";
 import { CLASS_PRESETS, imagenetIndex, resolveClasses } from "../stages/images/classes.ts";
 import { listImageFolder } from "../stages/images/image_folder.ts";
 import { loadImages } from "../stages/images/load_images.ts";

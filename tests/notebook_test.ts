@@ -115,7 +115,7 @@ Deno.test("contactSheet() draws one labelled row per class at the asked scale; T
   const fig = await contactSheet([{ label: "tench", images: rgb, size: 8 }], { scale: 3 });
   const png = fig[JUPYTER_DISPLAY]()["image/png"];
   assert.ok(png.length > 100);
-  const { default: sharp } = await import("sharp");
+  const { sharp } = await import("../models/core/deps.ts");
   const meta = await sharp(fig.png).metadata();
   assert.equal(meta.height, 3 * 8 + 2 * 2);
   await assert.rejects(

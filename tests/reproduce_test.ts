@@ -3,7 +3,7 @@
 // committed tiny DiT and AutoencoderKL fixtures. The cpu tests share one store, as the
 // tables share artifacts.
 import assert from "node:assert/strict";
-import sharp from "sharp";
+import { sharp } from "../models/core/deps.ts";
 import { Store } from "../stages/store/store.ts";
 import { setProgressMode } from "../stages/progress.ts";
 import { TABLES } from "../eval/tables/tables.ts";

@@ -5,7 +5,7 @@
  *
  * Usage: deno run -A tools/make_demo_subset.ts ../shared/data/imagenette2-224 data/imagenette-64
  */
-import sharp from "sharp";
+import { sharp } from "../models/core/deps.ts";
 import { listImageFolder } from "../stages/images/image_folder.ts";
 import { loadImages } from "../stages/images/load_images.ts";
 

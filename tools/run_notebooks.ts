@@ -89,6 +89,57 @@ async function hasJupyter(): Promise<boolean> {
   }
 }
 
+/**
+ * A notebook in a temporary folder outside the repository that imports the toolkit by path
+ * (no deno.json there) and distils two classes; the problems found, or none.
+ */
+export async function outsideNotebook(): Promise<string[]> {
+  const dir = await Deno.makeTempDir({ prefix: "mgd3-outside-notebook-" });
+  const code = (source: string) => ({
+    cell_type: "code",
+    execution_count: null,
+    metadata: {},
+    outputs: [],
+    source,
+  });
+  const nb = {
+    cells: [
+      code(`import { Distiller, show } from "${ROOT}/mod.ts";
+const run = await Distiller.open({ classes: ["n01440764", "n02102040"], ipc: 2, store: "store" });
+await run.encode();
+await run.discover();
+await run.sample({ lambda: 0.1 });
+await show(await run.decode());
+await run.release();`),
+    ],
+    metadata: { kernelspec: { display_name: "Deno", language: "typescript", name: "deno" } },
+    nbformat: 4,
+    nbformat_minor: 4,
+  };
+  await Deno.writeTextFile(`${dir}/outside.ipynb`, JSON.stringify(nb));
+  const run = await new Deno.Command("jupyter", {
+    args: ["nbconvert", "--to", "notebook", "--execute", "--output", "executed", "outside.ipynb"],
+    cwd: dir,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!run.success) {
+    return [`nbconvert exited ${run.code}: ${new TextDecoder().decode(run.stderr).slice(-1500)}`];
+  }
+  const executed = JSON.parse(await Deno.readTextFile(`${dir}/executed.ipynb`)) as Notebook;
+  const problems = compareNotebooks({
+    cells: [{
+      ...nb.cells[0],
+      outputs: [{ output_type: "display_data", data: { "text/html": "" } }],
+    }],
+  }, executed);
+  const extra = [...Deno.readDirSync(dir)].map((e) => e.name)
+    .filter((n) => n === "node_modules" || n.startsWith("deno."));
+  if (extra.length) problems.push(`the notebook's folder got ${extra.join(", ")}`);
+  if (!problems.length) await Deno.remove(dir, { recursive: true });
+  return problems;
+}
+
 async function main(args: string[]): Promise<number> {
   const update = args.includes("--update");
   const names = args.filter((a) => !a.startsWith("--"));
@@ -145,7 +196,16 @@ async function main(args: string[]): Promise<number> {
       if (update) await Deno.copyFile(join(out, n), join(dir, n));
     }
   }
-  console.log(`notebooks: ${chosen.length - failed} passed, ${failed} failed (outputs in ${out})`);
+  if (!names.length) {
+    const start = performance.now();
+    const problems = await outsideNotebook();
+    const secs = ((performance.now() - start) / 1000).toFixed(0);
+    if (problems.length) {
+      console.error(`FAILED a notebook outside the repo (${secs} s):\n  ${problems.join("\n  ")}`);
+      failed++;
+    } else console.log(`ok a notebook outside the repo imports mod.ts by path (${secs} s)`);
+  }
+  console.log(`notebooks: ${failed ? "some" : "all"} passed, ${failed} failed (outputs in ${out})`);
   return failed ? 1 : 0;
 }
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { UMAP } from "umap-js";
+import { UMAP } from "../../models/core/deps.ts";
 import { Rng } from "../../models/core/random.ts";
 import type { Points } from "./points.ts";
 

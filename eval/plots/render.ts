@@ -5,9 +5,9 @@
  *
  * @module
  */
-import sharp from "sharp";
-import * as vega from "vega";
-import * as vl from "vega-lite";
+import { sharp } from "../../models/core/deps.ts";
+import { vega } from "../../models/core/deps.ts";
+import { vl } from "../../models/core/deps.ts";
 
 /** What every plot function returns. */
 export interface PlotResult {

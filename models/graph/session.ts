@@ -6,7 +6,7 @@
  *
  * @module
  */
-import * as ort from "onnxruntime-node";
+import { ort } from "../core/deps.ts";
 import type { ModelBytes } from "./graph.ts";
 import type { DType, Tensor, TensorData } from "../core/tensor.ts";
 

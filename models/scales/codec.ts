@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { assetPath } from "../core/assets.ts";
 import { taef2Codec } from "../codecs/taesd.ts";
 import { sdVaeCodec } from "../codecs/sd_vae_codec.ts";
 import type { ModelCodec } from "../codecs/batch_codec.ts";
@@ -18,7 +19,7 @@ import type { ModelCodec } from "../codecs/batch_codec.ts";
  * SHIPPED_TAEF2; // "<checkout>/weights/taef2"
  * ```
  */
-export const SHIPPED_TAEF2: string = new URL("../../weights/taef2", import.meta.url).pathname;
+export const SHIPPED_TAEF2: string = assetPath("weights/taef2");
 
 /**
  * Which codec to load.

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { assetPath } from "../core/assets.ts";
 import type { ModelCodec } from "../codecs/batch_codec.ts";
 import type { Denoiser, PredictionType } from "../diffusion/denoiser.ts";
 import type { ClassIds } from "../diffusion/class_ids.ts";
@@ -22,8 +23,7 @@ import type { ModelSampling } from "../diffusion/sampling.ts";
  * SHIPPED_CPU_MODEL; // "<checkout>/weights/cpu_unet.safetensors"
  * ```
  */
-export const SHIPPED_CPU_MODEL: string =
-  new URL("../../weights/cpu_unet.safetensors", import.meta.url).pathname;
+export const SHIPPED_CPU_MODEL: string = assetPath("weights/cpu_unet.safetensors");
 
 /**
  * Where the models of a scale come from.

@@ -23,7 +23,7 @@
  * @module
  */
 
-import sharp from "sharp";
+import { sharp } from "../../models/core/deps.ts";
 import type { RgbImage } from "./_pil_resample.ts";
 
 // libvips aborts on truncated data and on decoder errors; warnings (e.g. extraneous bytes

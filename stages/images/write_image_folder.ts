@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import sharp from "sharp";
+import { sharp } from "../../models/core/deps.ts";
 import { writeAtomic } from "../store/temp_files.ts";
 import type { ImageBatch } from "./image_batch.ts";
 

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { EigenvalueDecomposition, Matrix } from "ml-matrix";
+import { EigenvalueDecomposition, Matrix } from "../../models/core/deps.ts";
 import type { Rng } from "../../models/core/random.ts";
 import { dotsRows } from "./_dist.ts";
 
