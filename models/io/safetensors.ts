@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { writeAtomic } from "../core/fs.ts";
 import { type DType, DTYPE_BYTES, fromBytes, numel, type Tensor, toBytes } from "../core/tensor.ts";
 
 /** Header entry of one tensor. */
@@ -325,7 +326,8 @@ export async function writeSafetensors(
 }
 
 /**
- * Writes bytes to `path` through a temporary sibling file and a rename (atomic on POSIX).
+ * Writes bytes to `path` through a temporary sibling file and a rename (atomic on POSIX); the
+ * same writer as the store's (`writeAtomic` in models/core/fs.ts).
  *
  * @example
  * ```ts
@@ -333,23 +335,7 @@ export async function writeSafetensors(
  * await writeFileAtomic("out.json", new TextEncoder().encode("{}"));
  * ```
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
-    try {
-      let done = 0;
-      while (done < bytes.length) done += await f.write(bytes.subarray(done));
-      await f.sync();
-    } finally {
-      f.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-}
+export const writeFileAtomic: (path: string, bytes: Uint8Array) => Promise<void> = writeAtomic;
 
 async function readFull(file: Deno.FsFile, buf: Uint8Array, path: string): Promise<void> {
   let done = 0;
