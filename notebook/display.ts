@@ -37,7 +37,7 @@ export class Figure implements Displayable {
   /** PNG bytes, an optional SVG and a title (the plain-text form). */
   constructor(
     readonly png: Uint8Array,
-    readonly o: { svg?: string; title?: string; path?: string } = {},
+    readonly o: { svg?: string; title?: string; path?: string; jpeg?: Uint8Array } = {},
   ) {}
 
   /**
@@ -210,11 +210,14 @@ export async function contactSheet(
     ).join("")
   }</svg>`;
   layers.unshift({ input: Buffer.from(labels), left: 0, top: 0 });
-  const png = await sharp({
+  const sheet = await sharp({
     create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } },
   }).composite(layers).png().toBuffer();
-  return new Figure(new Uint8Array(png), {
+  // A JPEG beside the PNG keeps galleries of photos small in a committed notebook.
+  const jpeg = await sharp(sheet).jpeg({ quality: 85 }).toBuffer();
+  return new Figure(new Uint8Array(sheet), {
     title: o.title ?? `Contact sheet: ${rows.length} classes`,
+    jpeg: new Uint8Array(jpeg),
   });
 }
 

@@ -13,7 +13,7 @@ import {
 } from "./display.ts";
 
 /**
- * Figures and tables shown together: HTML with the PNGs inline (Debian's nbconvert keeps
+ * Figures and tables shown together: HTML with the images inline (JPEG where the figure has one) (Debian's nbconvert keeps
  * those in its HTML export), markdown of the tables, and a plain-text summary.
  *
  * @example
@@ -43,8 +43,10 @@ export class Gallery implements Displayable {
     const html = [
       ...this.tables.map((t) => t.html()),
       ...this.figures.map((f) =>
-        `<figure><img style="image-rendering:pixelated;max-width:100%" src="data:image/png;base64,${
-          encodeBase64(f.png)
+        `<figure><img style="image-rendering:pixelated;max-width:100%" src="${
+          f.o.jpeg
+            ? `data:image/jpeg;base64,${encodeBase64(f.o.jpeg)}`
+            : `data:image/png;base64,${encodeBase64(f.png)}`
         }"><figcaption>${esc(String(f))}</figcaption></figure>`
       ),
     ].join("\n");

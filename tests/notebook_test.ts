@@ -59,7 +59,7 @@ Deno.test("Distiller runs every stage with no model-specific option, resumes, an
     const sheets = await run.decode();
     assert.equal(sheets.figures.length, 2);
     const bundle = sheets[JUPYTER_DISPLAY]();
-    assert.match(bundle["text/html"], /<img [^>]*src="data:image\/png;base64,/);
+    assert.match(bundle["text/html"], /<img [^>]*src="data:image\/jpeg;base64,/);
     const table = latents[JUPYTER_DISPLAY]();
     assert.match(
       table["text/markdown"],
