@@ -15,6 +15,7 @@ import {
   readLock,
 } from "../stages/fetch/fetch_asset.ts";
 import { type Asset, ASSETS, findAsset } from "../stages/fetch/registry.ts";
+import { fillFromCache, PAPER_ASSET_FLAGS } from "../stages/fetch/paper_assets.ts";
 import { capture } from "./_cli_capture.ts";
 import { tarGz } from "./_tar_fixture.ts";
 
@@ -288,4 +289,61 @@ Deno.test("mgd3 fetch --list names every asset, its check and its cache path; a 
   ]);
   assert.equal(hashed.status, 1);
   assert.match(hashed.err, /resnet18-teacher/);
+});
+
+Deno.test("a paper-scale run takes the flags it lacks from the cache, fetches them with --fetch, and names the rest", async () => {
+  const cache = join(tmp, "paper-cache");
+  const dit = join(cache, "dit-xl-2-256", "DiT-XL-2-256x256.pt");
+  await Deno.mkdir(join(cache, "dit-xl-2-256"), { recursive: true });
+  await Deno.writeFile(dit, BODY);
+  const r = await fillFromCache(PAPER_ASSET_FLAGS, { vae: "/my/vae" }, { fetch: false, cache });
+  assert.deepEqual(r.filled, { dit });
+  assert.deepEqual(r.missing, ["resnet18-teacher", "imagenette2"]);
+  assert.match(r.hint, /resnet18-teacher \(--teacher\), imagenette2 \(--data --val\)/);
+  assert.match(r.hint, /deno task mgd3 fetch resnet18-teacher imagenette2/);
+  // --fetch from a mirror folder: ImageNette's archive unpacks to imagenette2/{train,val}.
+  const mirror = join(tmp, "paper-mirror");
+  await Deno.mkdir(join(mirror, "imagenette2"), { recursive: true });
+  await Deno.writeFile(
+    join(mirror, "imagenette2", "imagenette2.tgz"),
+    await tarGz([
+      { name: "imagenette2/train/n01440764/a.JPEG", text: "a" },
+      { name: "imagenette2/val/n01440764/b.JPEG", text: "b" },
+    ]),
+  );
+  const wanted = PAPER_ASSET_FLAGS.filter((w) => w.asset === "imagenette2");
+  const f = await fillFromCache(wanted, {}, { fetch: true, cache, mirror, log: () => {} });
+  assert.deepEqual(f.filled, {
+    data: join(cache, "imagenette2", "imagenette2", "train"),
+    val: join(cache, "imagenette2", "imagenette2", "val"),
+  });
+  assert.equal(await Deno.readTextFile(join(f.filled.val, "n01440764", "b.JPEG")), "b");
+});
+
+Deno.test("reproduce --scale paper names the missing assets and the fetch command", async () => {
+  const cache = join(tmp, "empty-cache");
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../examples/reproduce.ts", import.meta.url).pathname,
+      "table6",
+      "--scale",
+      "paper",
+      "--quick",
+      "--store",
+      join(tmp, "paper-store"),
+      "--progress",
+      "silent",
+    ],
+    env: { MGD3_CACHE: cache },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(r.stderr);
+  assert.match(
+    err,
+    /Not in the cache .*empty-cache: dit-xl-2-256 \(--dit\), sd-vae-ft-mse \(--vae\)/,
+  );
+  assert.match(err, /deno task mgd3 fetch dit-xl-2-256 sd-vae-ft-mse resnet18-teacher imagenette2/);
 });
