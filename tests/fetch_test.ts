@@ -18,6 +18,7 @@ import { type Asset, ASSETS, findAsset } from "../stages/fetch/registry.ts";
 import { fillFromCache, PAPER_ASSET_FLAGS } from "../stages/fetch/paper_assets.ts";
 import { capture } from "./_cli_capture.ts";
 import { tarGz } from "./_tar_fixture.ts";
+import { storedZip } from "./_checkpoint_helpers.ts";
 
 setProgressMode("silent");
 const BODY = new Uint8Array(200_000).map((_, i) => (i * 7 + 3) % 251);
@@ -36,6 +37,15 @@ const SYMLINK_TGZ = await tarGz([{ name: "pkg/a.txt", text: "a" }, {
   name: "pkg/out",
   symlink: "../../../etc",
 }]);
+
+const enc = (t: string) => new TextEncoder().encode(t);
+const GOOD_ZIP = storedZip([["pkg/", enc("")], ["pkg/a.txt", enc("alpha")], [
+  "pkg/sub/b.txt",
+  enc("beta"),
+]]) as Uint8Array<ArrayBuffer>;
+const SLIP_ZIP = storedZip([["pkg/a.txt", enc("a")], ["../evil.txt", enc("x")]]) as Uint8Array<
+  ArrayBuffer
+>;
 
 /** Requests the server saw: path and Range header. */
 const seen: { path: string; range: string | null }[] = [];
@@ -85,6 +95,10 @@ const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (re
       return send(DOTDOT_TGZ);
     case "/symlink.tgz":
       return send(SYMLINK_TGZ);
+    case "/good.zip":
+      return send(GOOD_ZIP);
+    case "/slip.zip":
+      return send(SLIP_ZIP);
     default:
       return new Response("no such file", { status: 404 });
   }
@@ -126,6 +140,8 @@ const TEST_ASSETS: Asset[] = [
   archive("tree", "/good.tgz"),
   archive("dotdot", "/dotdot.tgz"),
   archive("symlink", "/symlink.tgz"),
+  archive("zipped", "/good.zip"),
+  archive("zipslip", "/slip.zip"),
 ];
 
 let n = 0;
@@ -172,6 +188,12 @@ Deno.test("fetchAsset() downloads, checks the publisher's SHA-256 and records th
   const before = seen.length;
   assert.equal(await fetchAsset("good", o), path); // already there: no request
   assert.equal(seen.length, before);
+  await fetchAsset("good", { ...o, verify: true });
+  await Deno.writeFile(path, BODY.slice(1));
+  await assert.rejects(
+    fetchAsset("good", { ...o, verify: true }),
+    /good: .* has SHA-256 [0-9a-f]{64}, the lock file records/,
+  );
 });
 
 Deno.test("fetchAsset() resumes a download whose connection was cut mid-body (HTTP Range)", async () => {
@@ -220,11 +242,14 @@ Deno.test("an archive is unpacked to its root folder, links inside it kept", asy
   assert.equal(await Deno.readTextFile(join(root, "a.txt")), "alpha");
   assert.equal(await Deno.readTextFile(join(root, "link")), "beta");
   assert.equal(await Deno.readLink(join(root, "link")), "sub/b.txt");
+  const zipped = await fetchAsset("zipped", o);
+  assert.equal(await Deno.readTextFile(join(zipped, "sub", "b.txt")), "beta");
 });
 
 Deno.test("an archive with '../' paths or a symlink pointing out is refused and nothing is kept", async () => {
   await failsNaming("dotdot", /entry 'pkg\/\.\.\/\.\.\/evil\.txt' escapes the target folder/);
   await failsNaming("symlink", /entry 'pkg\/out' links outside the target folder/);
+  await failsNaming("zipslip", /entry '\.\.\/evil\.txt' escapes the target folder/);
   assert.equal(await Deno.stat(join(tmp, "evil.txt")).catch(() => null), null);
 });
 

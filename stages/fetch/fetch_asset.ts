@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { sha256File } from "../../models/core/hash.ts";
 import { type Asset, type AssetFile, ASSETS, findAsset } from "./registry.ts";
 import { download, DownloadError, type DownloadOptions } from "./download.ts";
-import { unpackTarGz } from "./unpack.ts";
+import { unpackArchive } from "./unpack.ts";
 
 /** Name of the lock file in the cache. */
 export const LOCK_FILE = "mgd3.lock.json";
@@ -162,7 +162,7 @@ export async function fetchAsset(id: string, o: FetchOptions = {}): Promise<stri
     if (a.kind === "archive") {
       const tmp = join(dir, `.unpack-${Deno.pid}-${Date.now()}`);
       try {
-        await unpackTarGz(dest, tmp);
+        await unpackArchive(dest, tmp);
         const root = a.root ?? a.id;
         if (!(await exists(join(tmp, root)))) {
           throw new DownloadError(a.id, url, `the archive holds no '${root}/' folder`);

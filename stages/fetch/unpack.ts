@@ -1,5 +1,6 @@
 /**
- * Safe unpacking of a `.tar.gz` (`.tgz`, ustar, GNU long names and pax headers): every entry must
+ * Safe unpacking of a `.tar.gz` (`.tgz`, ustar, GNU long names and pax headers) or a `.zip`
+ * (stored or deflated entries; a link entry is written as a plain file, never as a link): every entry must
  * land inside the target folder. An absolute name, a `..` component, or a symbolic or hard link
  * whose target resolves outside the folder is refused (the whole archive fails, naming the
  * entry); links are made only after every regular file is written, so no file is ever written
@@ -8,6 +9,7 @@
  * @module
  */
 import { dirname, join, normalize } from "node:path";
+import { ZipReader } from "../../models/io/zip.ts";
 
 const BLOCK = 512;
 
@@ -166,4 +168,52 @@ export async function unpackTarGz(archive: string, target: string): Promise<numb
     else await Deno.symlink(l.to, dest);
   }
   return files;
+}
+
+/**
+ * Unpacks a zip archive into `target` (created if missing), refusing any entry whose name would
+ * land outside it; returns the number of files written. Symbolic links are not made: their
+ * entries become plain files holding the link text.
+ *
+ * @example
+ * ```ts
+ * import { unpackZip } from "./unpack.ts";
+ * await unpackZip("vq-f4.zip", "/tmp/unpacked");
+ * ```
+ */
+export async function unpackZip(archive: string, target: string): Promise<number> {
+  await Deno.mkdir(target, { recursive: true });
+  const zip = await ZipReader.open(archive);
+  let files = 0;
+  try {
+    const names = [...zip.entries.keys()].map((n) => [n, inside(archive, n)] as const);
+    for (const [raw, name] of names) {
+      const dest = join(target, name);
+      if (raw.endsWith("/")) {
+        if (name) await Deno.mkdir(dest, { recursive: true });
+        continue;
+      }
+      await Deno.mkdir(dirname(dest), { recursive: true });
+      await Deno.writeFile(dest, await zip.read(raw, { checkCrc: true }), { createNew: true });
+      files++;
+    }
+  } finally {
+    zip.close();
+  }
+  return files;
+}
+
+/**
+ * Unpacks a `.tar.gz`/`.tgz` or `.zip` (by its name) into `target`.
+ *
+ * @example
+ * ```ts
+ * import { unpackArchive } from "./unpack.ts";
+ * await unpackArchive("imagenette2.tgz", "/tmp/unpacked");
+ * ```
+ */
+export function unpackArchive(archive: string, target: string): Promise<number> {
+  if (/\.zip$/i.test(archive)) return unpackZip(archive, target);
+  if (/\.(tar\.gz|tgz)$/i.test(archive)) return unpackTarGz(archive, target);
+  throw new Error(`Cannot unpack ${archive}: expected a .tar.gz, .tgz or .zip name`);
 }
