@@ -196,6 +196,15 @@ Deno.test("fetchAsset() downloads, checks the publisher's SHA-256 and records th
   );
 });
 
+Deno.test("two fetches of one asset into one cache at once download it once", async () => {
+  const o = await freshCache();
+  const before = seen.filter((s) => s.path === "/redirect.bin").length;
+  const [p, q] = await Promise.all([fetchAsset("redirect", o), fetchAsset("redirect", o)]);
+  assert.equal(p, q);
+  assert.equal(seen.filter((s) => s.path === "/redirect.bin").length - before, 1);
+  assert.deepEqual(await leftovers(o.cache!), ["/redirect/redirect.bin"]);
+});
+
 Deno.test("fetchAsset() resumes a download whose connection was cut mid-body (HTTP Range)", async () => {
   const o = await freshCache();
   const path = await fetchAsset("cut", o);

@@ -12,7 +12,9 @@
  * @module
  */
 import { join } from "node:path";
+import { hostname } from "node:os";
 import { sha256File } from "../../models/core/hash.ts";
+import { processRuns } from "../store/temp_files.ts";
 import { type Asset, type AssetFile, ASSETS, findAsset } from "./registry.ts";
 import { download, DownloadError, type DownloadOptions } from "./download.ts";
 import { unpackArchive } from "./unpack.ts";
@@ -116,12 +118,18 @@ export async function readLock(cache = cacheDir()): Promise<Record<string, LockE
 }
 
 async function recordLock(cache: string, key: string, entry: LockEntry): Promise<void> {
-  const lock = await readLock(cache);
-  lock[key] = entry;
-  const path = join(cache, LOCK_FILE);
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(lock, null, 2) + "\n");
-  await Deno.rename(tmp, path);
+  // One writer at a time: workers fetching different assets into one cache add to one file.
+  const release = await takeLock(join(cache, `.${LOCK_FILE}.busy`), LOCK_FILE, () => {});
+  try {
+    const lock = await readLock(cache);
+    lock[key] = entry;
+    const path = join(cache, LOCK_FILE);
+    const tmp = `${path}.${Deno.pid}.tmp`;
+    await Deno.writeTextFile(tmp, JSON.stringify(lock, null, 2) + "\n");
+    await Deno.rename(tmp, path);
+  } finally {
+    await release();
+  }
 }
 
 /**
@@ -145,6 +153,61 @@ export async function fetchAsset(id: string, o: FetchOptions = {}): Promise<stri
     return path;
   }
   await Deno.mkdir(dir, { recursive: true });
+  const release = await takeLock(join(dir, ".fetching"), a.id, log);
+  try {
+    if (await isFetched(a, cache)) return path; // another process fetched it meanwhile
+    await fetchFiles(a, cache, o, log);
+  } finally {
+    await release();
+  }
+  log(`fetch ${a.id}: ${path}`);
+  return path;
+}
+
+/**
+ * Takes `<cache>/<id>/.fetching` (a folder: mkdir is atomic, also on network file systems), so
+ * workers sharing a cache (Slurm tasks with --fetch) fetch an asset once; the others wait. A lock
+ * left by a dead process on this host is taken over.
+ */
+async function takeLock(
+  lock: string,
+  id: string,
+  log: (s: string) => void,
+): Promise<() => Promise<void>> {
+  const me = { host: hostname(), pid: Deno.pid };
+  let said = false;
+  for (;;) {
+    try {
+      await Deno.mkdir(lock);
+      await Deno.writeTextFile(join(lock, "owner.json"), JSON.stringify(me));
+      return () => Deno.remove(lock, { recursive: true }).catch(() => {});
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+    const owner = await Deno.readTextFile(join(lock, "owner.json")).then(JSON.parse, () => null);
+    if (owner && owner.host === me.host && !(await processRuns(owner.pid))) {
+      await Deno.remove(lock, { recursive: true }).catch(() => {});
+      continue;
+    }
+    if (!said) {
+      log(
+        `fetch ${id}: waiting for ${owner ? `${owner.host}:${owner.pid}` : "another process"} ` +
+          `(remove ${lock} if it is gone)`,
+      );
+      said = true;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function fetchFiles(
+  a: Asset,
+  cache: string,
+  o: FetchOptions,
+  log: (s: string) => void,
+): Promise<void> {
+  const dir = join(cache, a.id);
+  const path = assetPath(a, cache);
   for (const f of a.files) {
     const dest = join(dir, f.name);
     const key = `${a.id}/${f.name}`;
@@ -180,8 +243,6 @@ export async function fetchAsset(id: string, o: FetchOptions = {}): Promise<stri
       await recordLock(cache, key, { url: f.url, ...got, fetched: new Date().toISOString() });
     }
   }
-  log(`fetch ${a.id}: ${path}`);
-  return path;
 }
 
 /** Re-hashes an asset's downloaded files against the lock file; throws naming the first mismatch. */
