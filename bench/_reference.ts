@@ -7,7 +7,7 @@
  * @module
  */
 
-import { assetPath, cacheDir } from "../stages/fetch/fetch_asset.ts";
+import { cachedAssetPath, cacheDir } from "../stages/fetch/fetch_asset.ts";
 import { findAsset } from "../stages/fetch/registry.ts";
 
 /** Debian's python3 (the one python3-torch installs into). */
@@ -47,8 +47,8 @@ export function referenceCheckouts(): Record<string, string> {
     const set = Deno.env.get(env);
     if (set) out[env] = set;
     else if (there(`${REFS}/${dir}`)) out[env] = `${REFS}/${dir}`;
-    else if (there(assetPath(findAsset(id), cacheDir()))) {
-      out[env] = assetPath(findAsset(id), cacheDir());
+    else if (there(cachedAssetPath(findAsset(id), cacheDir()))) {
+      out[env] = cachedAssetPath(findAsset(id), cacheDir());
     }
   }
   return out;

@@ -6,7 +6,7 @@
  * @module
  */
 import {
-  assetPath,
+  cachedAssetPath,
   cacheDir,
   fetchAsset,
   isFetched,
@@ -44,7 +44,7 @@ export async function listAssets(cache: string): Promise<string> {
         : "";
       lines.push(`  ${f.url}${f.size ? ` (${f.size} bytes)` : ""}${hash}`);
     }
-    lines.push(`  ${have ? "fetched:" : "not fetched:"} ${assetPath(a, cache)}`);
+    lines.push(`  ${have ? "fetched:" : "not fetched:"} ${cachedAssetPath(a, cache)}`);
   }
   return lines.join("\n");
 }

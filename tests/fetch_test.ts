@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { sha256Bytes } from "../models/core/hash.ts";
 import { setProgressMode } from "../stages/progress.ts";
 import {
-  assetPath,
+  cachedAssetPath,
   fetchAsset,
   type FetchOptions,
   LOCK_FILE,
@@ -287,7 +287,7 @@ Deno.test("mgd3 fetch --list names every asset, its check and its cache path; a 
   assert.equal(r.status, 0, r.err);
   for (const a of ASSETS) {
     assert.match(r.out, new RegExp(`^${a.id} `, "m"));
-    assert.ok(r.out.includes(assetPath(a, cache)), a.id);
+    assert.ok(r.out.includes(cachedAssetPath(a, cache)), a.id);
   }
   assert.match(r.out, /^resnet18-teacher +file +publisher hash$/m);
   assert.match(r.out, /^dit-xl-2-256 +file +trust on first download/m);

@@ -68,11 +68,11 @@ export function cacheDir(): string {
  *
  * @example
  * ```ts
- * import { assetPath } from "./fetch_asset.ts";
- * assetPath(findAsset("dit-xl-2-256"), "/c"); // "/c/dit-xl-2-256/DiT-XL-2-256x256.pt"
+ * import { cachedAssetPath } from "./fetch_asset.ts";
+ * cachedAssetPath(findAsset("dit-xl-2-256"), "/c"); // "/c/dit-xl-2-256/DiT-XL-2-256x256.pt"
  * ```
  */
-export function assetPath(a: Asset, cache = cacheDir()): string {
+export function cachedAssetPath(a: Asset, cache: string = cacheDir()): string {
   const dir = join(cache, a.id);
   if (a.kind === "file") return join(dir, a.files[0].name);
   if (a.kind === "archive") return join(dir, a.root ?? a.id);
@@ -99,16 +99,16 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /** Whether the asset is complete in the cache (every file, or the unpacked folder). */
-export async function isFetched(a: Asset, cache = cacheDir()): Promise<boolean> {
+export async function isFetched(a: Asset, cache: string = cacheDir()): Promise<boolean> {
   if (a.kind === "folder") {
     for (const f of a.files) if (!(await exists(join(cache, a.id, f.name)))) return false;
     return true;
   }
-  return await exists(assetPath(a, cache));
+  return await exists(cachedAssetPath(a, cache));
 }
 
 /** Reads the lock file (empty when there is none). */
-export async function readLock(cache = cacheDir()): Promise<Record<string, LockEntry>> {
+export async function readLock(cache: string = cacheDir()): Promise<Record<string, LockEntry>> {
   try {
     return JSON.parse(await Deno.readTextFile(join(cache, LOCK_FILE)));
   } catch (e) {
@@ -147,7 +147,7 @@ export async function fetchAsset(id: string, o: FetchOptions = {}): Promise<stri
   const cache = o.cache ?? cacheDir();
   const log = o.log ?? ((s: string) => console.error(s));
   const dir = join(cache, a.id);
-  const path = assetPath(a, cache);
+  const path = cachedAssetPath(a, cache);
   if (await isFetched(a, cache)) {
     if (o.verify) await verifyAsset(a, cache);
     return path;
@@ -207,7 +207,7 @@ async function fetchFiles(
   log: (s: string) => void,
 ): Promise<void> {
   const dir = join(cache, a.id);
-  const path = assetPath(a, cache);
+  const path = cachedAssetPath(a, cache);
   for (const f of a.files) {
     const dest = join(dir, f.name);
     const key = `${a.id}/${f.name}`;
@@ -246,7 +246,7 @@ async function fetchFiles(
 }
 
 /** Re-hashes an asset's downloaded files against the lock file; throws naming the first mismatch. */
-export async function verifyAsset(a: Asset, cache = cacheDir()): Promise<void> {
+export async function verifyAsset(a: Asset, cache: string = cacheDir()): Promise<void> {
   const lock = await readLock(cache);
   for (const f of a.files) {
     const p = join(cache, a.id, f.name);

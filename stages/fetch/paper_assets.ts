@@ -6,7 +6,13 @@
  * @module
  */
 import { join } from "node:path";
-import { assetPath, cacheDir, fetchAsset, type FetchOptions, isFetched } from "./fetch_asset.ts";
+import {
+  cachedAssetPath,
+  cacheDir,
+  fetchAsset,
+  type FetchOptions,
+  isFetched,
+} from "./fetch_asset.ts";
 import { ASSETS, findAsset } from "./registry.ts";
 
 /** A `reproduce` flag and the asset (and the folder inside it) that fills it. */
@@ -62,7 +68,7 @@ export async function fillFromCache(
     if (given[w.flag] !== undefined) continue;
     const a = findAsset(w.asset, o.assets ?? ASSETS);
     let root: string | null = null;
-    if (await isFetched(a, cache)) root = assetPath(a, cache);
+    if (await isFetched(a, cache)) root = cachedAssetPath(a, cache);
     else if (o.fetch) root = await fetchAsset(a.id, { ...o, cache });
     if (root === null) {
       if (!missing.includes(a.id)) missing.push(a.id);
