@@ -308,6 +308,11 @@ Deno.test("mgd3 fetch --list names every asset, its check and its cache path; a 
   assert.equal(f.status, 0, f.err);
   assert.match(f.out, /^dit-xl-2-256\t.*DiT-XL-2-256x256\.pt$/m);
   assert.equal((await readLock(cache))["dit-xl-2-256/DiT-XL-2-256x256.pt"].sha256, BODY_SHA);
+  const help = await capture(["fetch", "--help"]);
+  assert.match(help.out, /Usage: mgd3 fetch \[flags\] \[ASSET\.\.\.\]/);
+  assert.match(help.out, /--mirror <value>/);
+  const none = await capture(["fetch", "--cache", cache]);
+  assert.equal(none.status, 2);
   const bad = await capture(["fetch", "no-such-asset", "--cache", cache]);
   assert.equal(bad.status, 2);
   assert.match(bad.err, /unknown asset no-such-asset/);

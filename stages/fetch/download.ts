@@ -106,8 +106,11 @@ export async function download(
 
 /** One attempt: appends to `part` from where it stops; throws Permanent for what retrying cannot fix. */
 async function fetchPart(url: string, part: string, expected: Expected, o: DownloadOptions) {
-  const have = await Deno.stat(part).then((s) => s.size, () => 0);
-  if (expected.size !== undefined && have > expected.size) await Deno.remove(part);
+  let have = await Deno.stat(part).then((s) => s.size, () => 0);
+  if (expected.size !== undefined && have >= expected.size) {
+    await Deno.remove(part); // longer than the file, or whole but never verified: start over
+    have = 0;
+  }
   const ctl = new AbortController();
   const idle = o.timeoutMs ?? 60_000;
   let timer = setTimeout(() => ctl.abort(), idle);
