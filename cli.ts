@@ -7,6 +7,7 @@
 import { type Command, helpText, parseCommand, UsageError } from "./cli/command.ts";
 import { discoverCommand } from "./cli/discover.ts";
 import { evalCommand, metricsCommand } from "./cli/evaluate.ts";
+import { fetchCommand } from "./cli/fetch.ts";
 import { inspectCommand } from "./cli/inspect.ts";
 import { decodeCommand, encodeCommand, sampleCommand } from "./cli/pipeline.ts";
 import { trainModelCommand } from "./cli/train_model.ts";
@@ -23,6 +24,7 @@ export const COMMANDS: Command[] = [
   metricsCommand,
   trainModelCommand,
   inspectCommand,
+  fetchCommand,
 ];
 
 function mainHelp(): string {

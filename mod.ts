@@ -139,3 +139,10 @@ export * from "./notebook/display.ts";
 export { Gallery } from "./notebook/gallery.ts";
 export { checkOptions, type OptionKind } from "./notebook/options.ts";
 export { assetPath, assetRoot } from "./models/core/assets.ts";
+
+// Paper-scale assets: the registry, verified downloads into the cache, the reproduce flags they fill
+export * from "./stages/fetch/registry.ts";
+export * from "./stages/fetch/fetch_asset.ts";
+export { type Downloaded, DownloadError, type Expected } from "./stages/fetch/download.ts";
+export { UnsafeArchiveError } from "./stages/fetch/unpack.ts";
+export * from "./stages/fetch/paper_assets.ts";

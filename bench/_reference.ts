@@ -7,8 +7,52 @@
  * @module
  */
 
+import { cachedAssetPath, cacheDir } from "../stages/fetch/fetch_asset.ts";
+import { findAsset } from "../stages/fetch/registry.ts";
+
 /** Debian's python3 (the one python3-torch installs into). */
 export const PYTHON = "/usr/bin/python3";
+
+/** Where the reference scripts look first for the DiT and taesd checkouts. */
+const REFS = "/work/.refs";
+
+/**
+ * The reference checkouts the scripts import: `MGD3_DIT_REF` / `MGD3_TAESD_REF` when set, else
+ * `/work/.refs/{DiT,taesd}` when there, else the copies `mgd3 fetch dit-ref taesd-ref` put in
+ * the asset cache (at the commits the ports follow). Unset when none exists (the scripts then
+ * say "ref unavailable").
+ *
+ * @example
+ * ```ts
+ * import { referenceCheckouts } from "./_reference.ts";
+ * referenceCheckouts(); // { MGD3_DIT_REF: "/home/me/.cache/mgd3/dit-ref/DiT-ed81ce2...", ... }
+ * ```
+ */
+export function referenceCheckouts(): Record<string, string> {
+  const out: Record<string, string> = {};
+  const there = (p: string) => {
+    try {
+      return Deno.statSync(p).isDirectory;
+    } catch {
+      return false;
+    }
+  };
+  for (
+    const [env, dir, id] of [["MGD3_DIT_REF", "DiT", "dit-ref"], [
+      "MGD3_TAESD_REF",
+      "taesd",
+      "taesd-ref",
+    ]]
+  ) {
+    const set = Deno.env.get(env);
+    if (set) out[env] = set;
+    else if (there(`${REFS}/${dir}`)) out[env] = `${REFS}/${dir}`;
+    else if (there(cachedAssetPath(findAsset(id), cacheDir()))) {
+      out[env] = cachedAssetPath(findAsset(id), cacheDir());
+    }
+  }
+  return out;
+}
 
 /** A running reference script. */
 export class ReferenceServer {
@@ -19,7 +63,7 @@ export class ReferenceServer {
   constructor(readonly script: string, env: Record<string, string>) {
     this.#proc = new Deno.Command(PYTHON, {
       args: [script, "--serve"],
-      env,
+      env: { ...referenceCheckouts(), ...env },
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -69,6 +113,7 @@ export async function startReference(
   try {
     const probe = await new Deno.Command(PYTHON, {
       args: [script, ...probeArgs],
+      env: { ...referenceCheckouts(), ...env },
       stdout: "piped",
       stderr: "null",
     })

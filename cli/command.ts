@@ -22,6 +22,8 @@ export interface Positional {
   name: string;
   description: string;
   optional?: boolean;
+  /** The last positional only: takes any number of values (`ASSET...`). */
+  variadic?: boolean;
 }
 
 /** Parsed flag values. */
@@ -104,8 +106,9 @@ export function parseCommand(
   }
   const required = cmd.positionals.filter((p) => !p.optional).length;
   const n = parsed.positionals.length;
-  if (n < required || n > cmd.positionals.length) {
-    const names = cmd.positionals.map((p) => (p.optional ? `[${p.name}]` : p.name)).join(" ");
+  const max = cmd.positionals.at(-1)?.variadic ? Infinity : cmd.positionals.length;
+  if (n < required || n > max) {
+    const names = cmd.positionals.map(positionalUsage).join(" ");
     throw new UsageError(`mgd3 ${cmd.name}: expected arguments ${names || "(none)"}, got ${n}`);
   }
   return { values, positionals: parsed.positionals };
@@ -121,7 +124,7 @@ export function parseCommand(
  * ```
  */
 export function helpText(cmd: Command): string {
-  const pos = cmd.positionals.map((p) => (p.optional ? `[${p.name}]` : p.name)).join(" ");
+  const pos = cmd.positionals.map(positionalUsage).join(" ");
   const lines = [`Usage: mgd3 ${cmd.name} [flags] ${pos}`.trimEnd(), "", cmd.summary, ""];
   if (cmd.positionals.length) {
     lines.push("Arguments:");
@@ -141,4 +144,9 @@ export function helpText(cmd: Command): string {
   }
   if (cmd.epilog) lines.push("", cmd.epilog);
   return lines.join("\n");
+}
+
+function positionalUsage(p: Positional): string {
+  const name = `${p.name}${p.variadic ? "..." : ""}`;
+  return p.optional ? `[${name}]` : name;
 }

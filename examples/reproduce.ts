@@ -23,6 +23,7 @@ import { DEFAULT_IMAGENETTE } from "../eval/sanity.ts";
 import { QUICK_EPOCH_DIVISOR, runTable } from "../eval/tables/run_table.ts";
 import { TABLES } from "../eval/tables/tables.ts";
 import type { ModelSource } from "../models/scales/mod.ts";
+import { fillFromCache, PAPER_ASSET_FLAGS } from "../stages/fetch/paper_assets.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const USAGE = `Usage: deno run -A examples/reproduce.ts TABLE [flags]
@@ -46,6 +47,10 @@ Tables: ${Object.keys(TABLES).join(", ")}  (--list describes them)
                         paper scale: DiT checkpoint (DiT-XL/2), AutoencoderKL diffusers folder,
                         image side (256) and DiT classes (1000 = ImageNet ids; else label order)
   --teacher FILE        soft-label teacher (torchvision resnet18 checkpoint), paper scale
+  --fetch               paper scale: download the assets a flag above leaves out (DiT-XL/2,
+                        sd-vae-ft-mse, resnet18 teacher, ImageNette) into the cache; without it
+                        the cache's copies are used when there, and the missing ones are named
+  --cache DIR --mirror DIR|URL   asset cache (default MGD3_CACHE or ~/.cache/mgd3) and mirror
   --threads N           onnxruntime threads per op
   --poll SECONDS        how often a worker checks for other workers' outputs (default 30)
   --progress MODE       auto|bar|lines|silent
@@ -80,6 +85,9 @@ const OPTIONS = {
   threads: { type: "string" },
   poll: { type: "string", default: "30" },
   progress: { type: "string", default: "auto" },
+  fetch: { type: "boolean", default: false },
+  cache: { type: "string" },
+  mirror: { type: "string" },
   list: { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -134,6 +142,25 @@ try {
     : resolveClasses(c);
 } catch (e) {
   usage((e as Error).message);
+}
+if (scale === "paper") {
+  // Flags left out take the cache's assets (DiT-XL/2 only for the DiT-XL/2 at 256 px setting).
+  const wanted = PAPER_ASSET_FLAGS.filter((w) =>
+    w.flag !== "dit" || (v["dit-config"] === "DiT-XL/2" && v["image-size"] === "256")
+  );
+  try {
+    const r = await fillFromCache(wanted, v, { fetch: v.fetch, cache: v.cache, mirror: v.mirror });
+    for (const [flag, path] of Object.entries(r.filled)) {
+      (v as Record<string, unknown>)[flag] = path;
+      console.error(`reproduce: --${flag} ${path} (from the asset cache)`);
+    }
+    if (r.hint) console.error(`reproduce: ${r.hint}`);
+  } catch (e) {
+    console.error(`reproduce ${positionals[0]}: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+} else if (v.fetch) {
+  usage("--fetch gets paper-scale assets; the cpu scale's model and images ship with the toolkit");
 }
 const seeds = list(v.seeds)?.map((s) => int("seeds", s, 0));
 const threads = v.threads === undefined ? undefined : int("threads", v.threads, 1);
