@@ -1,6 +1,7 @@
 /**
- * Worker of tests/store_kill_test.ts: `deno run -A _kill_worker.ts <store> <classes> <point>`
- * runs sample() on a fixture store (tests/_store_fixture.ts) and prints its report as JSON.
+ * Worker of tests/store_kill_test.ts: `deno run -A _kill_worker.ts <store> <classes> <point>
+ * [stage]` runs one stage (sample, the default; discover; decode; encode) on a fixture store
+ * (tests/_store_fixture.ts) and prints its report as JSON.
  * With a kill point `<n>:partial` it stops inside its n-th temporary-file write after half
  * the bytes; with `<n>:synced`, after the n-th temporary file is complete and synced but
  * before it is renamed (or linked) into place. There it prints KILL-POINT and waits for the
@@ -8,13 +9,40 @@
  */
 import { Store } from "../stages/store/store.ts";
 import { sample } from "../stages/sample.ts";
+import { discover } from "../stages/discover.ts";
+import { decode } from "../stages/decode.ts";
+import { encode } from "../stages/encode.ts";
 import { setProgressMode } from "../stages/progress.ts";
-import { FIXTURE_SAMPLE, fixtureModel } from "./_store_fixture.ts";
+import { FIXTURE_SAMPLE, fixtureCodec, fixtureModel } from "./_store_fixture.ts";
 
-const [root, classes, point] = Deno.args;
+const [root, classes, point, stage = "sample"] = Deno.args;
 if (point !== "none") armKillPoint(point);
 setProgressMode("silent");
-const report = await sample(await Store.open(root), fixtureModel(Number(classes)), FIXTURE_SAMPLE);
+const store = await Store.open(root);
+const report = stage === "sample"
+  ? await sample(store, fixtureModel(Number(classes)), FIXTURE_SAMPLE)
+  : stage === "discover"
+  ? await discover(store, {
+    latents: "latents",
+    out: "modes-out",
+    modes: { method: "kmeans", k: 2, seed: 0 },
+  })
+  : stage === "decode"
+  ? await decode(store, fixtureCodec(), { samples: "latents", out: "decoded", batchSize: 5 })
+  : await encode(store, fixtureCodec(), {
+    data: new URL("../data/imagenette-64/train", import.meta.url).pathname,
+    classes: ["n01440764", "n02102040", "n02979186"],
+    classIds: "label",
+    out: "encoded",
+    limit: 6,
+    resize: "center_crop_arr",
+    dtype: "F32",
+    flip: false,
+    onError: "throw",
+    batchSize: 4,
+    shard: { index: 0, count: 1 },
+    overwrite: false,
+  });
 console.log(JSON.stringify(report));
 
 function armKillPoint(point: string): void {

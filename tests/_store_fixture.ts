@@ -8,6 +8,7 @@ import { SAMPLE_DEFAULTS, type SampleOptions } from "../stages/sample.ts";
 import { GaussianSchedule, linearBetas } from "../models/diffusion/schedule.ts";
 import { Rng } from "../models/core/random.ts";
 import type { Denoiser } from "../models/diffusion/denoiser.ts";
+import type { Codec } from "../models/codecs/codec.ts";
 import { type ClassMixture, gmmDenoiser } from "./_gmm_denoiser.ts";
 
 const DIM = 16;
@@ -36,6 +37,58 @@ export async function fixtureStore(root: string, n: number): Promise<Store> {
       class: String(c),
       name: `c${c}`,
     });
+  }
+  return store;
+}
+
+/**
+ * A codec for the fixture's [16, 1, 1] latents and 2x2 RGB images: decode takes the first 12
+ * values through tanh, encode puts atanh of the 12 pixel values first and zeros after.
+ */
+export function fixtureCodec(): Codec {
+  const PIX = 12;
+  return {
+    id: "fixture-codec",
+    imageSize: 2,
+    latentShape: [DIM, 1, 1],
+    encode: (images, n) => {
+      const out = new Float32Array(n * DIM);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < PIX; j++) {
+          const v = Math.max(-0.999, Math.min(0.999, images[i * PIX + j]));
+          out[i * DIM + j] = Math.atanh(v);
+        }
+      }
+      return Promise.resolve(out);
+    },
+    decode: (latents, n) => {
+      const out = new Float32Array(n * PIX);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < PIX; j++) out[i * PIX + j] = Math.tanh(latents[i * DIM + j]);
+      }
+      return Promise.resolve(out);
+    },
+  };
+}
+
+/** A store at `root` holding the latents artifact "latents": 12 draws of each fixture class. */
+export async function fixtureLatents(root: string, n: number): Promise<Store> {
+  const store = await Store.open(root);
+  const latents = await store.artifact("latents", {
+    kind: "latents",
+    options: { fixture: true },
+    seed: 0,
+  });
+  const rng = Rng.from(7);
+  for (const [c, m] of mixtures(n).entries()) {
+    const data = new Float32Array(12 * DIM);
+    for (let i = 0; i < 12; i++) {
+      const mean = m.means[i % 2];
+      for (let d = 0; d < DIM; d++) data[i * DIM + d] = mean[d] + m.std * rng.randn(1)[0];
+    }
+    await latents.writeShard(`class-${c}`, {
+      latents: { dtype: "F32", shape: [12, DIM, 1, 1], data },
+    }, { class: String(c), name: `c${c}`, label: String(c) });
   }
   return store;
 }
