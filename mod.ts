@@ -84,6 +84,7 @@ export * from "./models/codecs/autoencoder_kl.ts";
 export * from "./models/codecs/sd_vae_codec.ts";
 export * from "./models/graph/weights.ts";
 export * from "./models/nets/dit/mod.ts";
+export * from "./models/nets/ldm/mod.ts";
 export * from "./stages/train_model.ts";
 
 // The scales: the codec, denoiser, class ids and sampling settings that belong together
