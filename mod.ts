@@ -82,6 +82,7 @@ export * from "./models/nets/unet/cpu_model.ts";
 export * from "./models/codecs/taesd.ts";
 export * from "./models/codecs/autoencoder_kl.ts";
 export * from "./models/codecs/sd_vae_codec.ts";
+export * from "./models/codecs/vq_codec.ts";
 export * from "./models/graph/weights.ts";
 export * from "./models/nets/dit/mod.ts";
 export * from "./models/nets/ldm/mod.ts";

@@ -12,7 +12,10 @@ import {
   ldmDenoiser,
   readLdmState,
 } from "../models/nets/ldm/mod.ts";
-import { readSafetensors } from "../models/io/safetensors.ts";
+import { readSafetensors, writeSafetensors } from "../models/io/safetensors.ts";
+import { CIN256_V2_VQ, quantize, vqCodec, type VqConfig } from "../models/codecs/vq_codec.ts";
+import { Graph } from "../models/graph/graph.ts";
+import { Session } from "../models/graph/session.ts";
 import { type Tensor, toFloat32 } from "../models/core/tensor.ts";
 
 const DIR = new URL("./fixtures/ldm/", import.meta.url).pathname;
@@ -115,5 +118,67 @@ Deno.test("a DiT checkpoint given as an LDM is refused saying what it looks like
   await assert.rejects(
     LatentDiffusion.load(new URL("./fixtures/dit/dit_tiny.pt", import.meta.url).pathname),
     /key 'cond_stage_model.embedding.weight' missing \(cin256-v2 needs \[1001, 512\]\); this looks like a DiT checkpoint/,
+  );
+});
+
+/** The tiny first stage of make_ldm_fixtures.py. */
+export const TINY_VQ: VqConfig = {
+  ...CIN256_V2_VQ,
+  ch: 32,
+  chMult: [1, 1, 2],
+  numResBlocks: 1,
+  nEmbed: 64,
+};
+
+Deno.test("vqCodec encodes as encode_first_stage and decodes as decode_first_stage, quantisation included", async () => {
+  const codec = await vqCodec({ weights: TINY_CKPT, imageSize: 16, config: TINY_VQ });
+  try {
+    assert.deepEqual(codec.latentShape, [3, 4, 4]);
+    const z = await codec.encode(f32("vq.images"), 2);
+    const ez = relErr(z, f32("vq.z"));
+    const dec = await codec.decode(f32("vq.zin"), 2);
+    const ed = relErr(dec, f32("vq.decoded"));
+    console.log(`VQ parity: encode ${ez.toExponential(2)}, decode ${ed.toExponential(2)}`);
+    assert.ok(ez < TOL, `encode rel err ${ez}`);
+    assert.ok(ed < TOL, `decode rel err ${ed}`);
+  } finally {
+    await codec.release();
+  }
+});
+
+Deno.test("quantize() picks taming's nearest codebook entries", async () => {
+  const g = new Graph();
+  const { zq, codes } = quantize(g.input("z", [2, 3, 4, 4]), g.input("e", [64, 3]));
+  g.output(codes, "codes");
+  g.output(zq, "zq");
+  const { tensors } = await readLdmState(TINY_CKPT);
+  const e = toFloat32(tensors.get("first_stage_model.quantize.embedding.weight")!);
+  const s = await Session.create(g.toModel());
+  try {
+    const out = await s.run({
+      z: { dtype: "F32", shape: [2, 3, 4, 4], data: f32("vq.zin") },
+      e: { dtype: "F32", shape: [64, 3], data: e },
+    });
+    assert.deepEqual([...(out.codes.data as BigInt64Array)].map(Number), [
+      ...(FX.get("vq.codes")!.data as Int32Array),
+    ]);
+  } finally {
+    await s.release();
+  }
+});
+
+Deno.test("vqCodec names the checkpoint's own key and shape when the first stage is malformed", async () => {
+  const bad = `${await Deno.makeTempDir()}/bad.safetensors`;
+  const { tensors } = await readLdmState(TINY_CKPT);
+  const m = new Map(tensors);
+  m.delete("first_stage_model.decoder.up.0.block.1.norm2.bias");
+  await writeSafetensors(bad, m);
+  await assert.rejects(
+    vqCodec({ weights: bad, imageSize: 16, config: TINY_VQ }),
+    /key 'first_stage_model.decoder.up.0.block.1.norm2.bias' missing \(expected shape \[32\]\)/,
+  );
+  await assert.rejects(
+    vqCodec({ weights: TINY_CKPT, imageSize: 16 }),
+    /key 'first_stage_model.encoder.conv_in.weight' has shape \[32,3,3,3\], expected \[128,3,3,3\]/,
   );
 });
