@@ -4,38 +4,16 @@
 // Fixtures: tools/fixtures/make_ldm_fixtures.py --ldm <latent-diffusion> --taming <taming>.
 import assert from "node:assert/strict";
 import { CheckpointError } from "../models/io/checkpoint.ts";
-import {
-  CIN256_V2,
-  emaKey,
-  LatentDiffusion,
-  type LdmConfig,
-  ldmDenoiser,
-  readLdmState,
-} from "../models/nets/ldm/mod.ts";
+import { emaKey, LatentDiffusion, ldmDenoiser, readLdmState } from "../models/nets/ldm/mod.ts";
 import { readSafetensors, writeSafetensors } from "../models/io/safetensors.ts";
-import { CIN256_V2_VQ, quantize, vqCodec, type VqConfig } from "../models/codecs/vq_codec.ts";
+import { quantize, vqCodec } from "../models/codecs/vq_codec.ts";
+import { TINY_CKPT, TINY_LDM, TINY_VQ } from "./ldm_fixture.ts";
 import { Graph } from "../models/graph/graph.ts";
 import { Session } from "../models/graph/session.ts";
 import { type Tensor, toFloat32 } from "../models/core/tensor.ts";
 
 const DIR = new URL("./fixtures/ldm/", import.meta.url).pathname;
-export const TINY_CKPT = `${DIR}ldm_tiny.ckpt`;
 const FX = (await readSafetensors(`${DIR}ldm_parity.safetensors`)).tensors;
-/** The tiny LatentDiffusion of make_ldm_fixtures.py. */
-export const TINY_LDM: LdmConfig = {
-  ...CIN256_V2,
-  name: "ldm-tiny",
-  unet: {
-    ...CIN256_V2.unet,
-    imageSize: 8,
-    modelChannels: 32,
-    channelMult: [1, 2],
-    numResBlocks: 1,
-    attentionResolutions: [2],
-    numHeads: 2,
-    contextDim: 16,
-  },
-};
 const TOL = 5e-6; // max |ours - PyTorch| / max |PyTorch|
 
 const f32 = (k: string) => toFloat32(FX.get(k)!);
@@ -120,15 +98,6 @@ Deno.test("a DiT checkpoint given as an LDM is refused saying what it looks like
     /key 'cond_stage_model.embedding.weight' missing \(cin256-v2 needs \[1001, 512\]\); this looks like a DiT checkpoint/,
   );
 });
-
-/** The tiny first stage of make_ldm_fixtures.py. */
-export const TINY_VQ: VqConfig = {
-  ...CIN256_V2_VQ,
-  ch: 32,
-  chMult: [1, 1, 2],
-  numResBlocks: 1,
-  nEmbed: 64,
-};
 
 Deno.test("vqCodec encodes as encode_first_stage and decodes as decode_first_stage, quantisation included", async () => {
   const codec = await vqCodec({ weights: TINY_CKPT, imageSize: 16, config: TINY_VQ });
