@@ -57,4 +57,9 @@ export interface ModelSampling {
    * scaled_linear 0.0015..0.0195).
    */
   betas?: BetaSchedule;
+  /**
+   * The model's own CFG scale when the paper states none (LDM: 3.0, the LDM repo's ImageNet
+   * sampling); absent = the sample stage's default (4.0, SPEC section 2).
+   */
+  cfgScale?: number;
 }
