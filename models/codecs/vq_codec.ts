@@ -79,6 +79,17 @@ export const CIN256_V2_VQ: Readonly<VqConfig> = Object.freeze({
   nEmbed: 8192,
 });
 
+/** Classes a Lightning `.ckpt` may name beside its state dict (read as inert data). */
+const LIGHTNING_GLOBALS = [
+  "pytorch_lightning.callbacks.model_checkpoint.ModelCheckpoint",
+  "pytorch_lightning.callbacks.lr_monitor.LearningRateMonitor",
+  "omegaconf.dictconfig.DictConfig",
+  "omegaconf.listconfig.ListConfig",
+  "omegaconf.base.ContainerMetadata",
+  "omegaconf.base.Metadata",
+  "omegaconf.nodes.AnyNode",
+];
+
 /** Prefix of the first stage in a LatentDiffusion state dict. */
 export const FIRST_STAGE_PREFIX = "first_stage_model.";
 /** Codebook key (taming's VectorQuantizer2 `embedding`). */
@@ -247,7 +258,10 @@ export async function vqCodec(o: VqCodecOptions): Promise<ModelCodec> {
   if (!(Number.isFinite(scale) && scale > 0)) {
     throw new RangeError(`vqCodec: scale must be positive, got ${scale}`);
   }
-  const ckpt = await loadCheckpoint(o.weights, { prefer: ["state_dict"] });
+  const ckpt = await loadCheckpoint(o.weights, {
+    prefer: ["state_dict"],
+    allowGlobals: LIGHTNING_GLOBALS,
+  });
   const nested = [...ckpt.tensors.keys()].some((k) => k.startsWith(FIRST_STAGE_PREFIX));
   const sd = new StateDict(ckpt.path, firstStage(ckpt.tensors, c));
   const kl = klConfig(c);

@@ -34,8 +34,22 @@ export function emaKey(key: string): string | undefined {
 }
 
 /**
+ * Classes a Lightning checkpoint may name outside its state dict (callback states keyed by
+ * their class, omegaconf hyper-parameters); read as inert objects, never called.
+ */
+const LIGHTNING_GLOBALS = [
+  "pytorch_lightning.callbacks.model_checkpoint.ModelCheckpoint",
+  "pytorch_lightning.callbacks.lr_monitor.LearningRateMonitor",
+  "omegaconf.dictconfig.DictConfig",
+  "omegaconf.listconfig.ListConfig",
+  "omegaconf.base.ContainerMetadata",
+  "omegaconf.base.Metadata",
+  "omegaconf.nodes.AnyNode",
+];
+
+/**
  * Reads the state dict of a Lightning checkpoint (`state_dict` entry; a flat file is taken as
- * is). Lightning's callback and hyper-parameter objects are never executed.
+ * is). Lightning's callback and hyper-parameter objects are read as inert data, never executed.
  *
  * @example
  * ```ts
@@ -46,7 +60,10 @@ export function emaKey(key: string): string | undefined {
 export async function readLdmState(
   path: string,
 ): Promise<{ tensors: Map<string, Tensor>; path: string }> {
-  const ckpt = await loadCheckpoint(path, { prefer: ["state_dict"] });
+  const ckpt = await loadCheckpoint(path, {
+    prefer: ["state_dict"],
+    allowGlobals: LIGHTNING_GLOBALS,
+  });
   return { tensors: ckpt.tensors, path: ckpt.path };
 }
 
