@@ -4,7 +4,14 @@
 // Fixtures: tools/fixtures/make_ldm_fixtures.py --ldm <latent-diffusion> --taming <taming>.
 import assert from "node:assert/strict";
 import { CheckpointError } from "../models/io/checkpoint.ts";
-import { emaKey, LatentDiffusion, ldmDenoiser, readLdmState } from "../models/nets/ldm/mod.ts";
+import {
+  CIN256_V2,
+  emaKey,
+  LatentDiffusion,
+  ldmDenoiser,
+  readLdmState,
+} from "../models/nets/ldm/mod.ts";
+import { type InitKind, ParamStore } from "../models/graph/nn.ts";
 import { readSafetensors, writeSafetensors } from "../models/io/safetensors.ts";
 import { quantize, vqCodec } from "../models/codecs/vq_codec.ts";
 import { TINY_CKPT, TINY_LDM, TINY_VQ } from "./ldm_fixture.ts";
@@ -150,4 +157,37 @@ Deno.test("vqCodec names the checkpoint's own key and shape when the first stage
     vqCodec({ weights: TINY_CKPT, imageSize: 16 }),
     /key 'first_stage_model.encoder.conv_in.weight' has shape \[32,3,3,3\], expected \[128,3,3,3\]/,
   );
+});
+
+Deno.test("the default configuration has cin256-v2's state-dict keys and shapes (400.9M U-Net parameters)", async () => {
+  const ref = JSON.parse(
+    await Deno.readTextFile(new URL("./fixtures/ldm/cin256_v2_shapes.json", import.meta.url)),
+  ) as { unet_params: number; keys: [string, number[]][] };
+  // Records what the graph builder asks for; every weight is a view of one shared buffer.
+  const shared = new Float32Array(16 * 1024 * 1024);
+  const asked = new Map<string, number[]>();
+  class Recording extends ParamStore {
+    override get(
+      name: string,
+      shape: number[],
+      _i: InitKind,
+      trainable: boolean,
+      toTorch?: number[],
+    ) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      asked.set(name, toTorch ? toTorch.map((i) => shape[i]) : shape);
+      const p = { shape, data: shared.subarray(0, n), trainable, toTorch };
+      this.entries.set(name, p);
+      return p;
+    }
+  }
+  new LatentDiffusion(CIN256_V2, new Recording(Math.random)).graph(1);
+  const want = new Map(
+    ref.keys.filter(([k]) => !k.startsWith("first_stage_model.")),
+  );
+  assert.deepEqual([...asked.keys()].sort(), [...want.keys()].sort());
+  for (const [k, s] of want) assert.deepEqual(asked.get(k), s, k);
+  let unet = 0;
+  for (const [k, s] of asked) if (k.startsWith("model.")) unet += s.reduce((a, b) => a * b, 1);
+  assert.equal(unet, ref.unet_params);
 });
