@@ -13,7 +13,7 @@ import {
 } from "../models/nets/ldm/mod.ts";
 import { type InitKind, ParamStore } from "../models/graph/nn.ts";
 import { readSafetensors, writeSafetensors } from "../models/io/safetensors.ts";
-import { quantize, vqCodec } from "../models/codecs/vq_codec.ts";
+import { quantize, vqCodec, vqCodecFromState } from "../models/codecs/vq_codec.ts";
 import { TINY_CKPT, TINY_LDM, TINY_VQ } from "./ldm_fixture.ts";
 import { Graph } from "../models/graph/graph.ts";
 import { Session } from "../models/graph/session.ts";
@@ -190,4 +190,23 @@ Deno.test("the default configuration has cin256-v2's state-dict keys and shapes 
   let unet = 0;
   for (const [k, s] of asked) if (k.startsWith("model.")) unet += s.reduce((a, b) => a * b, 1);
   assert.equal(unet, ref.unet_params);
+});
+
+Deno.test("vqCodec's default configuration reads cin256-v2's VQ-f4 first stage keys and shapes", async () => {
+  const ref = JSON.parse(
+    await Deno.readTextFile(new URL("./fixtures/ldm/cin256_v2_shapes.json", import.meta.url)),
+  ) as { vq_params: number; keys: [string, number[]][] };
+  const shared = new Float32Array(4 * 1024 * 1024); // every weight a view of one buffer
+  const tensors = new Map<string, Tensor>();
+  let n = 0;
+  for (const [k, shape] of ref.keys) {
+    if (!k.startsWith("first_stage_model.")) continue;
+    const size = shape.reduce((a, b) => a * b, 1);
+    n += size;
+    tensors.set(k, { dtype: "F32", shape, data: shared.subarray(0, size) });
+  }
+  assert.equal(n, ref.vq_params);
+  const codec = await vqCodecFromState(tensors, TINY_CKPT, { weights: "cin256", imageSize: 256 });
+  assert.deepEqual(codec.latentShape, [3, 64, 64]); // every key used, none missing
+  await codec.release();
 });

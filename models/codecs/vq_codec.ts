@@ -248,6 +248,30 @@ function firstStage(tensors: Map<string, Tensor>, c: VqConfig): Map<string, Tens
  * ```
  */
 export async function vqCodec(o: VqCodecOptions): Promise<ModelCodec> {
+  const ckpt = await loadCheckpoint(o.weights, {
+    prefer: ["state_dict"],
+    allowGlobals: LIGHTNING_GLOBALS,
+  });
+  return await vqCodecFromState(ckpt.tensors, ckpt.path, o);
+}
+
+/**
+ * {@link vqCodec} on a state dict already in memory (`path`: the file it came from, hashed for
+ * the codec id and named in errors).
+ *
+ * @example
+ * ```ts
+ * import { loadCheckpoint } from "../io/checkpoint.ts";
+ * import { vqCodecFromState } from "./vq_codec.ts";
+ * const { tensors, path } = await loadCheckpoint("cin256-v2.ckpt", { prefer: ["state_dict"] });
+ * const codec = await vqCodecFromState(tensors, path, { weights: path, imageSize: 256 });
+ * ```
+ */
+export async function vqCodecFromState(
+  tensors: Map<string, Tensor>,
+  path: string,
+  o: VqCodecOptions,
+): Promise<ModelCodec> {
   const c = o.config ?? CIN256_V2_VQ;
   if (c.zChannels !== c.embedDim) {
     throw new RangeError(
@@ -258,10 +282,7 @@ export async function vqCodec(o: VqCodecOptions): Promise<ModelCodec> {
   if (!(Number.isFinite(scale) && scale > 0)) {
     throw new RangeError(`vqCodec: scale must be positive, got ${scale}`);
   }
-  const ckpt = await loadCheckpoint(o.weights, {
-    prefer: ["state_dict"],
-    allowGlobals: LIGHTNING_GLOBALS,
-  });
+  const ckpt = { tensors, path };
   const nested = [...ckpt.tensors.keys()].some((k) => k.startsWith(FIRST_STAGE_PREFIX));
   const sd = new StateDict(ckpt.path, firstStage(ckpt.tensors, c));
   const kl = klConfig(c);
