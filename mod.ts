@@ -82,8 +82,10 @@ export * from "./models/nets/unet/cpu_model.ts";
 export * from "./models/codecs/taesd.ts";
 export * from "./models/codecs/autoencoder_kl.ts";
 export * from "./models/codecs/sd_vae_codec.ts";
+export * from "./models/codecs/vq_codec.ts";
 export * from "./models/graph/weights.ts";
 export * from "./models/nets/dit/mod.ts";
+export * from "./models/nets/ldm/mod.ts";
 export * from "./stages/train_model.ts";
 
 // The scales: the codec, denoiser, class ids and sampling settings that belong together

@@ -5,6 +5,8 @@
  * - cpu scale: `--unet weights/cpu_unet.safetensors` (the toolkit's model; its file names the
  *   TAEF2 image size and latent normalisation, so the codec follows from it);
  * - paper scale: `--dit DiT-XL-2-256x256.pt --dit-config DiT-XL/2 --vae sd-vae-ft-mse/`;
+ * - paper scale with CompVis's LDM: `--ldm cin256-v2.ckpt [--ldm-config cin256-v2|FILE.json]`
+ *   (the checkpoint holds the VQ-f4 codec too);
  * - a raw codec for encoding training data: `--taef2 DIR --image-size 64` or `--vae DIR`.
  *
  * @module
@@ -32,6 +34,17 @@ export const CODEC_FLAGS: Record<string, Flag> = {
     type: "string",
     description: `TAEF2 weights folder for raw latents (default ${SHIPPED_TAEF2})`,
   },
+  ldm: {
+    type: "string",
+    description:
+      "CompVis class-conditional LDM checkpoint (cin256-v2.ckpt; its VQ-f4 first stage is the codec). " +
+      "Assumptions the paper does not state: CFG scale 3.0 (LDM repo's ImageNet sampling), 50 DDPM steps as DiT",
+  },
+  "ldm-config": {
+    type: "string",
+    description:
+      'LDM settings: "cin256-v2" (default) or a JSON file (unet, firstStage, nClasses, ...)',
+  },
   "image-size": { type: "string", description: "image side in pixels (256 for SD-VAE + DiT-XL/2)" },
   threads: { type: "string", description: "onnxruntime threads per op (default: one per core)" },
 };
@@ -51,6 +64,19 @@ export const MODEL_FLAGS: Record<string, Flag> = {
   },
 };
 
+/** The LDM paper-scale source of `--ldm`, `--ldm-config`, `--image-size`, `--threads`. */
+function ldmSource(v: FlagValues) {
+  return {
+    scale: "paper" as const,
+    ldm: v.ldm as string,
+    ldmConfig: v["ldm-config"] as string | undefined,
+    imageSize: v["image-size"] === undefined
+      ? undefined
+      : intFlag("image-size", v["image-size"] as string, 8),
+    threads: threads(v),
+  };
+}
+
 function threads(v: FlagValues): number | undefined {
   return v.threads === undefined ? undefined : intFlag("threads", v.threads as string, 1);
 }
@@ -69,11 +95,15 @@ function threads(v: FlagValues): number | undefined {
 export async function loadFlagCodec(
   v: FlagValues,
 ): Promise<{ codec: ModelCodec; scale: ScaleWithCodec | null; release(): Promise<void> }> {
-  const chosen = ["unet", "vae", "taef2"].filter((k) => v[k] !== undefined);
+  const chosen = ["unet", "ldm", "vae", "taef2"].filter((k) => v[k] !== undefined);
   if (chosen.length > 1) {
     throw new UsageError(
-      `Give one of --unet, --vae, --taef2 (got ${chosen.map((c) => `--${c}`).join(", ")})`,
+      `Give one of --unet, --ldm, --vae, --taef2 (got ${chosen.map((c) => `--${c}`).join(", ")})`,
     );
+  }
+  if (v.ldm !== undefined) {
+    const scale = await loadScale(ldmSource(v), { only: "codec" });
+    return { codec: scale.codec, scale, release: () => scale.release() };
   }
   if (v.unet !== undefined) {
     const scale = await loadScale(
@@ -113,8 +143,15 @@ export async function loadFlagCodec(
 export async function loadFlagDenoiser(
   v: FlagValues,
 ): Promise<{ scale: ScaleWithDenoiser; id: string }> {
-  if (v.unet !== undefined && v.dit !== undefined) {
-    throw new UsageError("Give one of --unet or --dit");
+  const chosen = ["unet", "dit", "ldm"].filter((k) => v[k] !== undefined);
+  if (chosen.length > 1) {
+    throw new UsageError(
+      `Give one of --unet, --dit, --ldm (got ${chosen.map((c) => `--${c}`).join(", ")})`,
+    );
+  }
+  if (v.ldm !== undefined) {
+    const scale = await loadScale(ldmSource(v), { only: "denoiser" });
+    return { scale, id: `ldm:${v["ldm-config"] ?? "cin256-v2"}:${v.ldm}` };
   }
   if (v.unet !== undefined) {
     const scale = await loadScale(
@@ -125,7 +162,7 @@ export async function loadFlagDenoiser(
   }
   if (v.dit === undefined) {
     throw new UsageError(
-      "A model is required: --unet FILE (cpu scale) or --dit FILE (paper scale)",
+      "A model is required: --unet FILE (cpu scale), --dit FILE or --ldm FILE (paper scale)",
     );
   }
   const numClasses = intFlag("num-classes", v["num-classes"] as string, 1);

@@ -118,7 +118,11 @@ export const sampleCommand: Command = {
       default: "50",
       description: "respaced sampling steps (SPEC section 2)",
     },
-    cfg: { type: "string", default: "4.0", description: "classifier-free guidance scale" },
+    cfg: {
+      type: "string",
+      description:
+        "classifier-free guidance scale (default 4.0, SPEC section 2; 3.0 with --ldm: the LDM repo's ImageNet sampling, the paper gives none)",
+    },
     "cfg-channels": {
       type: "string",
       description:
@@ -161,7 +165,7 @@ export const sampleCommand: Command = {
         model: id,
         method: v.method as "ddpm" | "ddim",
         steps: intFlag("steps", v.steps as string, 1),
-        cfgScale: numberFlag("cfg", v.cfg as string, 0),
+        cfgScale: v.cfg === undefined ? undefined : numberFlag("cfg", v.cfg as string, 0),
         cfgChannels: v["cfg-channels"] === undefined
           ? undefined
           : v["cfg-channels"] === "all"

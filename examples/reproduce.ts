@@ -46,6 +46,12 @@ Tables: ${Object.keys(TABLES).join(", ")}  (--list describes them)
   --dit FILE --dit-config NAME --vae DIR --image-size N --num-classes N
                         paper scale: DiT checkpoint (DiT-XL/2), AutoencoderKL diffusers folder,
                         image side (256) and DiT classes (1000 = ImageNet ids; else label order)
+  --ldm FILE [--ldm-config cin256-v2|FILE.json]
+                        paper scale with CompVis's class-conditional LDM (cin256-v2.ckpt: U-Net,
+                        VQ-f4 codec and class embedder in one file): fills the LDM rows of
+                        Tables 1 and 6 (report tables/<table>-ldm). Assumptions the paper does
+                        not state: CFG scale 3.0 (LDM repo's ImageNet sampling), 50 DDPM steps
+                        respaced as DiT's, t_stop 25; image side from the config (256)
   --teacher FILE        soft-label teacher (torchvision resnet18 checkpoint), paper scale
   --fetch               paper scale: download the assets a flag above leaves out (DiT-XL/2,
                         sd-vae-ft-mse, resnet18 teacher, ImageNette) into the cache; without it
@@ -79,7 +85,9 @@ const OPTIONS = {
   dit: { type: "string" },
   "dit-config": { type: "string", default: "DiT-XL/2" },
   vae: { type: "string" },
-  "image-size": { type: "string", default: "256" },
+  ldm: { type: "string" },
+  "ldm-config": { type: "string" },
+  "image-size": { type: "string" },
   "num-classes": { type: "string", default: "1000" },
   teacher: { type: "string" },
   threads: { type: "string" },
@@ -164,15 +172,30 @@ if (scale === "paper") {
 }
 const seeds = list(v.seeds)?.map((s) => int("seeds", s, 0));
 const threads = v.threads === undefined ? undefined : int("threads", v.threads, 1);
-const models: ModelSource = scale === "cpu" ? { scale, model: abs(v.model)!, threads } : {
-  scale,
-  dit: abs(v.dit),
-  ditConfig: v["dit-config"]!,
-  vae: abs(v.vae),
-  imageSize: int("image-size", v["image-size"]!, 8),
-  numClasses: int("num-classes", v["num-classes"]!, 1),
-  threads,
-};
+if (v.ldm !== undefined && (scale !== "paper" || v.dit !== undefined)) {
+  usage("--ldm needs --scale paper and no --dit");
+}
+const imageSize = v["image-size"] === undefined ? undefined : int("image-size", v["image-size"], 8);
+const ldmConfig = v["ldm-config"];
+const models: ModelSource = scale === "cpu"
+  ? { scale, model: abs(v.model)!, threads }
+  : v.ldm !== undefined
+  ? {
+    scale,
+    ldm: abs(v.ldm)!,
+    ldmConfig: ldmConfig?.endsWith(".json") ? abs(ldmConfig) : ldmConfig,
+    imageSize,
+    threads,
+  }
+  : {
+    scale,
+    dit: abs(v.dit),
+    ditConfig: v["dit-config"]!,
+    vae: abs(v.vae),
+    imageSize: imageSize ?? 256, // DiT-XL/2 + SD-VAE
+    numClasses: int("num-classes", v["num-classes"]!, 1),
+    threads,
+  };
 const cpuData = scale === "cpu";
 setProgressMode(v.progress as ProgressMode);
 let report;

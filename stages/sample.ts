@@ -19,9 +19,10 @@ import type { Denoiser } from "../models/diffusion/denoiser.ts";
 import type { CfgChannels, ModelSampling, VarianceType } from "../models/diffusion/sampling.ts";
 import { firstStepIndex, sampleBatch, type SampleRequest } from "./diffusion/sampler.ts";
 import {
+  type BetaSchedule,
   DIT_TRAIN_STEPS,
   GaussianSchedule,
-  linearBetas,
+  makeBetas,
   spaceTimesteps,
 } from "../models/diffusion/schedule.ts";
 import { guidedSteps, MGD3_DEFAULTS, type ModeGuidance } from "./diffusion/guidance.ts";
@@ -48,6 +49,11 @@ export interface SampleOptions {
   steps: number;
   /** Training steps of the model's schedule: 1000, linear betas 1e-4..0.02 (SPEC section 2). */
   trainSteps: number;
+  /**
+   * The model's training betas when not DiT's linear 1e-4..0.02 (the LDM scale sets LDM's
+   * scaled_linear 0.0015..0.0195); absent = DiT's.
+   */
+  betas?: BetaSchedule;
   /** Classifier-free guidance scale 4.0 (SPEC section 2). */
   cfgScale: number;
   /**
@@ -189,7 +195,7 @@ export async function sample(
     seed: o.seed,
     overwrite,
   });
-  const schedule = GaussianSchedule.fromBetas(linearBetas(o.trainSteps)).respace(
+  const schedule = GaussianSchedule.fromBetas(makeBetas(o.trainSteps, o.betas)).respace(
     spaceTimesteps(o.trainSteps, String(o.steps)),
   );
   const classShards = await modes.shards();

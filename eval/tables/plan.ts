@@ -78,6 +78,15 @@ function cellInputs(
 ): CellInputs | { status: CellPlan["status"]; reason?: string } {
   if (!ctx.keep(ci)) return { status: "dropped" };
   if (!row.recipe) return { status: "quoted" };
+  const family = row.family ?? "dit";
+  if (row.recipe.kind === "sample" && family !== (ctx.family ?? "dit")) {
+    return {
+      status: "unavailable",
+      reason: family === "ldm"
+        ? "LDM rows run at the paper scale with --ldm FILE (CompVis cin256-v2.ckpt)"
+        : "DiT rows run with --dit FILE (or the cpu model); this run has --ldm",
+    };
+  }
   const data = ctx.data[col.dataset];
   if (!data || "missing" in data) {
     const reason = data ? data.missing : `no data for ${DATASETS[col.dataset].label}`;

@@ -170,6 +170,7 @@ export async function runTable(
       keep,
       data,
       knows: models ? models.knows : () => null,
+      family: "ldm" in o.models ? "ldm" : "dit",
       networks: o.networks,
       epochs: (protocol, ipc, classes) =>
         o.epochs ?? quickly(
@@ -248,7 +249,8 @@ export async function runTable(
 export async function reportName(t: TableDef, o: RunTableOptions): Promise<string> {
   const { seeds, epochs, networks, classes, evalSize } = o;
   const overrides = canonicalJson({ seeds, epochs, networks, classes, evalSize });
-  const name = `tables/${t.id}${o.quick ? "-quick" : ""}`;
+  const ldm = "ldm" in o.models ? "-ldm" : ""; // an LDM run fills other rows than a DiT run
+  const name = `tables/${t.id}${ldm}${o.quick ? "-quick" : ""}`;
   return overrides === "{}" ? name : `${name}-${(await sha256Hex(overrides)).slice(0, 8)}`;
 }
 

@@ -51,6 +51,16 @@ export async function missingModelFlags(src: ModelSource): Promise<string[]> {
     }
     return missing;
   }
+  if ("ldm" in src) {
+    if (!src.ldm || !(await exists(src.ldm))) {
+      missing.push(
+        `--ldm FILE (CompVis LatentDiffusion checkpoint, e.g. cin256-v2.ckpt${
+          src.ldm ? `; ${src.ldm} not found` : ""
+        })`,
+      );
+    }
+    return missing;
+  }
   if (!src.dit || !(await exists(src.dit))) {
     missing.push(
       `--dit FILE (DiT checkpoint, e.g. DiT-XL-2-256x256.pt${

@@ -107,6 +107,12 @@ export interface RowDef {
   recipe: Recipe | null;
   /** The paper's number in each column ("mean±std" as printed; null where the paper has none). */
   paper: (string | null)[];
+  /**
+   * "ldm": a row of CompVis's class-conditional LDM (cin256-v2), whose sampled cells run only
+   * in a run with an LDM (`--ldm FILE`); other sampled rows are DiT's (the cpu model stands in
+   * for DiT) and do not run with an LDM. Real-image rows run with either.
+   */
+  family?: "ldm";
 }
 
 /**

@@ -117,6 +117,8 @@ export interface PlanContext {
   data: Partial<Record<DatasetId, DataResolution>>;
   /** Null when the denoiser knows the classes, else why not. */
   knows: (classes: readonly string[]) => string | null;
+  /** The run's denoiser family: "ldm" with `--ldm`, else "dit" (the cpu model stands in). */
+  family?: "dit" | "ldm";
   /** `--networks`: replaces every column's networks. */
   networks?: string[];
   epochs: (protocol: "hard" | "soft", ipc: number, classes: number) => number;

@@ -137,6 +137,34 @@ export interface Posterior {
  * ```
  */
 export function autoencoderKlEncoder(x: Value, sd: StateDict, cfg: AutoencoderKlConfig): Posterior {
+  const h = autoencoderKlEncoderFeatures(x, sd, cfg, 2 * cfg.latentChannels);
+  const moments = conv2d(x.graph, sd, "quant_conv", h, 2 * cfg.latentChannels, 1); // [N, 2C, h, w]
+  const [mean, raw] = split(moments, [cfg.latentChannels, cfg.latentChannels], 1);
+  const logvar = clip(raw, ...LOGVAR_RANGE);
+  return { mean, logvar, std: exp(mul(logvar, 0.5)) };
+}
+
+/**
+ * The encoder up to its `conv_out` (before quant_conv) on images `x [N, 3, S, S]`, with
+ * `outChannels` output channels (2 x latent for the KL posterior; `z_channels` for a VQ model,
+ * whose `double_z` is false): `[N, outChannels, S/f, S/f]`.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../graph/graph.ts";
+ * import { StateDict } from "../graph/weights.ts";
+ * import { autoencoderKlEncoderFeatures, SD_VAE_CONFIG } from "./autoencoder_kl.ts";
+ * const sd = await StateDict.load("sd-vae-ft-mse");
+ * const g = new Graph();
+ * const h = autoencoderKlEncoderFeatures(g.input("x", [1, 3, 256, 256]), sd, SD_VAE_CONFIG, 8);
+ * ```
+ */
+export function autoencoderKlEncoderFeatures(
+  x: Value,
+  sd: StateDict,
+  cfg: AutoencoderKlConfig,
+  outChannels: number,
+): Value {
   checkConfig(cfg);
   const f = 2 ** (cfg.blockOutChannels.length - 1);
   if (x.rank !== 4 || x.shape[1] !== cfg.inChannels || x.shape[2] % f || x.shape[3] % f) {
@@ -168,11 +196,7 @@ export function autoencoderKlEncoder(x: Value, sd: StateDict, cfg: AutoencoderKl
   });
   h = midBlock(g, sd, "encoder.mid_block", h, cfg);
   h = silu(groupNorm(h, cfg.normNumGroups, ...affine(g, sd, "encoder.conv_norm_out", h), EPS));
-  h = conv2d(g, sd, "encoder.conv_out", h, 2 * cfg.latentChannels, 3);
-  const moments = conv2d(g, sd, "quant_conv", h, 2 * cfg.latentChannels, 1); // [N, 2C, h, w]
-  const [mean, raw] = split(moments, [cfg.latentChannels, cfg.latentChannels], 1);
-  const logvar = clip(raw, ...LOGVAR_RANGE);
-  return { mean, logvar, std: exp(mul(logvar, 0.5)) };
+  return conv2d(g, sd, "encoder.conv_out", h, outChannels, 3); // [N, outChannels, h, w]
 }
 
 /**

@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { BetaSchedule } from "./schedule.ts";
+
 /**
  * How the variance of a DDPM step is chosen: "learned_range" interpolates between the
  * posterior's two bounds with the network's extra output channels (DiT's learn_sigma);
@@ -50,4 +52,14 @@ export interface ModelSampling {
   variance: VarianceType;
   /** Steps of the linear-beta schedule the model was trained with (1000 for DiT). */
   trainSteps: number;
+  /**
+   * The betas the model was trained with, when not DiT's linear 1e-4..0.02 (LDM cin256-v2:
+   * scaled_linear 0.0015..0.0195).
+   */
+  betas?: BetaSchedule;
+  /**
+   * The model's own CFG scale when the paper states none (LDM: 3.0, the LDM repo's ImageNet
+   * sampling); absent = the sample stage's default (4.0, SPEC section 2).
+   */
+  cfgScale?: number;
 }

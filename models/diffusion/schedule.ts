@@ -43,6 +43,60 @@ export function linearBetas(
 }
 
 /**
+ * LDM's "linear" schedule (CompVis latent-diffusion `make_beta_schedule("linear")`, which
+ * diffusers calls "scaled_linear"): the squares of `linspace(sqrt(start), sqrt(end), n)`,
+ * in float64. cin256-v2: start 0.0015, end 0.0195.
+ *
+ * @example
+ * ```ts
+ * import { scaledLinearBetas } from "./schedule.ts";
+ * const betas = scaledLinearBetas(1000, 0.0015, 0.0195); // betas[0] = 0.0015
+ * ```
+ */
+export function scaledLinearBetas(n: number, start: number, end: number): Float64Array {
+  const roots = linearBetas(n, Math.sqrt(start), Math.sqrt(end));
+  return roots.map((r) => r * r);
+}
+
+/**
+ * Which betas a model was trained with: DiT's linear betas, or LDM's squared-linspace
+ * ("scaled_linear"); `start` and `end` are the first and last beta.
+ *
+ * @example
+ * ```ts
+ * import type { BetaSchedule } from "./schedule.ts";
+ * const cin256: BetaSchedule = { kind: "scaled_linear", start: 0.0015, end: 0.0195 };
+ * ```
+ */
+export type BetaSchedule = {
+  /** "linear": DiT/ADM; "scaled_linear": LDM's "linear" (squares of a linspace of roots). */
+  kind: "linear" | "scaled_linear";
+  /** First beta. */
+  start: number;
+  /** Last beta. */
+  end: number;
+};
+
+/**
+ * The `n` training betas of a {@link BetaSchedule} (default: DiT's linear 1e-4..0.02).
+ *
+ * @example
+ * ```ts
+ * import { makeBetas } from "./schedule.ts";
+ * makeBetas(1000, { kind: "scaled_linear", start: 0.0015, end: 0.0195 });
+ * ```
+ */
+export function makeBetas(n: number, s?: BetaSchedule): Float64Array {
+  if (!s) return linearBetas(n);
+  if (!(s.start > 0 && s.end >= s.start && s.end <= 1)) {
+    throw new RangeError(`Beta schedule needs 0 < start <= end <= 1, got ${s.start}..${s.end}`);
+  }
+  if (s.kind === "linear") return linearBetas(n, s.start, s.end);
+  if (s.kind === "scaled_linear") return scaledLinearBetas(n, s.start, s.end);
+  throw new RangeError(`Unknown beta schedule kind '${(s as { kind: string }).kind}'`);
+}
+
+/**
  * The timesteps kept when respacing, as DiT's `space_timesteps(numTimesteps, sectionCounts)`:
  * "50" keeps round(i * 999 / 49) for i = 0..49; "10,15,20" strides equal sections; "ddimN"
  * uses the integer stride of the DDIM paper. Returned sorted ascending.

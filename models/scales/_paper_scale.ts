@@ -22,7 +22,7 @@ import { loadCodec } from "./codec.ts";
 import type { ModelSource, ScaleDenoiser, ScaleFacts } from "./scale.ts";
 import type { LoadedParts, ScalePart } from "./_parts.ts";
 
-type PaperSource = Extract<ModelSource, { scale: "paper" }>;
+type PaperSource = Extract<ModelSource, { ditConfig: string }>;
 
 const IMAGENET_CLASSES = 1000; // DiT-XL/2 conditions on ImageNet-1K class indices
 const SD_VAE_DOWNSAMPLING = 8; // 2^(4 blocks - 1) of SD_VAE_CONFIG: 256 px -> 32x32 latents

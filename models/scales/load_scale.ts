@@ -9,6 +9,7 @@ import type { ModelSource, ScaleModels, ScaleWithCodec, ScaleWithDenoiser } from
 import type { LoadedParts } from "./_parts.ts";
 import { loadCpuScale } from "./_cpu_scale.ts";
 import { loadPaperScale } from "./_paper_scale.ts";
+import { loadLdmScale } from "./_ldm_scale.ts";
 
 /**
  * Options of {@link loadScale}.
@@ -29,7 +30,10 @@ export interface LoadScaleOptions {
  * - cpu: the model file's U-Net and TAEF2 at the file's image size and normalisation; class
  *   ids are positions in the file's class list; CFG on all channels, fixed-small variance;
  * - paper: a DiT checkpoint and an SD-VAE; class ids are ImageNet-1K indices for a
- *   1000-class DiT, else label positions; CFG on 3 channels (DiT's quirk), learned variance.
+ *   1000-class DiT, else label positions; CFG on 3 channels (DiT's quirk), learned variance;
+ * - paper with `ldm`: CompVis's class-conditional LDM (cin256-v2.ckpt) with its own VQ-f4
+ *   first stage; ImageNet class ids; LDM's betas, fixed-small variance, CFG on all channels
+ *   at scale 3.0 (the LDM repo's ImageNet sampling; the paper gives none).
  * All of it: also content ids (`hash`, `modelId`) and a description; `release()` frees it.
  *
  * @example
@@ -54,6 +58,7 @@ export async function loadScale(src: ModelSource, o: LoadScaleOptions = {}): Pro
     throw new RangeError(`loadScale: only must be "codec" or "denoiser", got ${o.only}`);
   }
   if (src.scale === "cpu") return await loadCpuScale(src, o.only);
+  if (src.scale === "paper" && "ldm" in src) return await loadLdmScale(src, o.only);
   if (src.scale === "paper") return await loadPaperScale(src, o.only);
   throw new RangeError(
     `loadScale: scale must be "cpu" or "paper", got ${

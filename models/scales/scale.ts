@@ -62,6 +62,20 @@ export type ModelSource =
     numClasses: number;
     /** onnxruntime intra-op threads (default: one per core). */
     threads?: number;
+  }
+  | {
+    scale: "paper";
+    /**
+     * CompVis LatentDiffusion Lightning checkpoint (cin256-v2.ckpt): U-Net, VQ first stage and
+     * ClassEmbedder in one file; `model_ema` weights used when present.
+     */
+    ldm: string;
+    /** "cin256-v2" (default) or a JSON file of LDM settings (see `resolveLdmConfig`). */
+    ldmConfig?: string;
+    /** Image side in pixels (default: the U-Net's latent side x the VQ factor, 256). */
+    imageSize?: number;
+    /** onnxruntime intra-op threads (default: one per core). */
+    threads?: number;
   };
 
 /**
