@@ -152,9 +152,11 @@ try {
   usage((e as Error).message);
 }
 if (scale === "paper") {
-  // Flags left out take the cache's assets (DiT-XL/2 only for the DiT-XL/2 at 256 px setting).
+  // Flags left out take the cache's assets (DiT-XL/2 only for the DiT-XL/2 at 256 px setting;
+  // an LDM run brings its own first stage, so neither the DiT nor the SD-VAE).
+  const ditXl = v["dit-config"] === "DiT-XL/2" && (v["image-size"] ?? "256") === "256";
   const wanted = PAPER_ASSET_FLAGS.filter((w) =>
-    w.flag !== "dit" || (v["dit-config"] === "DiT-XL/2" && v["image-size"] === "256")
+    v.ldm !== undefined ? w.flag !== "dit" && w.flag !== "vae" : w.flag !== "dit" || ditXl
   );
   try {
     const r = await fillFromCache(wanted, v, { fetch: v.fetch, cache: v.cache, mirror: v.mirror });
