@@ -148,3 +148,4 @@ export * from "./stages/fetch/fetch_asset.ts";
 export { type Downloaded, DownloadError, type Expected } from "./stages/fetch/download.ts";
 export { UnsafeArchiveError } from "./stages/fetch/unpack.ts";
 export * from "./stages/fetch/paper_assets.ts";
+export { canonicalJson, fileHashPrefix, sha256File, sha256Hex } from "./models/core/hash.ts";
