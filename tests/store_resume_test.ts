@@ -300,3 +300,30 @@ Deno.test("mgd3 discover re-run: a truncated shard is redone and named, --overwr
   assert.match(corrupt.out, /modes\/manifest\.json is not a valid artifact manifest.*--overwrite/);
   assert.match((await run(["--overwrite"])).out, /wrote 2 classes, skipped 0 finished/);
 });
+
+Deno.test("the table runner counts a class-level unit complete only when every shard verifies", async () => {
+  const { isComplete } = await import("../eval/tables/execute.ts");
+  const { fixtureLatents } = await import("./_store_fixture.ts");
+  const root = await Deno.makeTempDir({ prefix: "mgd3-complete-" });
+  try {
+    const store = await fixtureLatents(root, 3);
+    const unit = {
+      id: "latents",
+      kind: "encode",
+      classLevel: true,
+      classes: 3,
+    } as unknown as Parameters<typeof isComplete>[1];
+    const shard = `${root}/latents/class-1.safetensors`;
+    const bytes = await Deno.readFile(shard);
+    await Deno.writeFile(shard, bytes.subarray(0, bytes.length - 7));
+    assert.equal(
+      await isComplete(store, unit),
+      false,
+      "a truncated shard makes the unit incomplete",
+    );
+    await Deno.writeFile(shard, bytes);
+    assert.equal(await isComplete(store, unit), true);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Store } from "../../stages/store/store.ts";
+import type { Artifact, Store } from "../../stages/store/store.ts";
 import { artifactKey } from "../../stages/store/store.ts";
 import { encode } from "../../stages/encode.ts";
 import { discover } from "../../stages/discover.ts";
@@ -144,10 +144,28 @@ export async function executeUnit(
  * if (await isComplete(store, unit)) console.log(`${unit.id}: done`);
  * ```
  */
+/** Artifacts (dir and key) whose shards all verified once in this process. */
+const VERIFIED = new Set<string>();
+
+/**
+ * Whether a class-level artifact has `classes` shards that all verify (parse, sizes, SHA-256,
+ * key), so a unit with a broken shard is run again (its stage redoes that shard). Each artifact
+ * is verified once per process; later checks (the runner polls) are free.
+ */
+async function shardsVerify(art: Artifact, classes: number): Promise<boolean> {
+  const id = `${art.dir}#${art.manifest.key}`;
+  if (VERIFIED.has(id)) return true;
+  const shards = await art.shards();
+  if (shards.length < classes) return false;
+  for (const s of shards) if ((await art.verifyShard(s)).status !== "ok") return false;
+  VERIFIED.add(id);
+  return true;
+}
+
 export async function isComplete(store: Store, u: Unit): Promise<boolean> {
   if (!(await store.has(u.id))) return false;
   const art = await store.open(u.id);
-  if (u.classLevel) return (await art.shards()).length >= u.classes;
+  if (u.classLevel) return await shardsVerify(art, u.classes);
   const results = await readJson(`${art.dir}/${u.kind === "measure" ? "table9" : "results"}.json`);
   if (!results) return false;
   if (u.kind === "teacher") return await art.hasShard("teacher");
