@@ -117,6 +117,11 @@ export interface PlanContext {
   data: Partial<Record<DatasetId, DataResolution>>;
   /** Null when the denoiser knows the classes, else why not. */
   knows: (classes: readonly string[]) => string | null;
+  /**
+   * `--minimax FILE` loaded: the store tag of its model (e.g. "m1a2b3c4d5e6"); absent: rows
+   * sampled with the MinMax denoiser are unavailable.
+   */
+  minimax?: string;
   /** `--networks`: replaces every column's networks. */
   networks?: string[];
   epochs: (protocol: "hard" | "soft", ipc: number, classes: number) => number;
