@@ -199,6 +199,8 @@ async function tStop(t: TableDef, classes: ClassFile[], order: string[], write: 
   const guided = xs.filter((x) => x !== none);
   const raised = guided.filter((x) => div(x) > div(none));
   const peak = xs.reduce((a, b) => (rep(b) > rep(a) ? b : a));
+  const last = Math.min(...xs); // the latest stop (guidance on the most steps)
+  const mid = guided.includes(25) ? 25 : guided[0]; // MGD3's own t_stop (App. A)
   return [
     `Diversity: unguided (t_stop ${none}) ${f2(div(none))}; guided ${
       guided.map((x) => `${x}: ${f2(div(x))}`).join(", ")
@@ -206,5 +208,8 @@ async function tStop(t: TableDef, classes: ClassFile[], order: string[], write: 
     `Representativeness: ${
       xs.map((x) => `${x}: ${f2(rep(x))}`).join(", ")
     }; highest at t_stop ${peak}.`,
+    `Delaying the stop from t_stop ${mid} to ${last}: diversity ${f2(div(mid))} -> ${
+      f2(div(last))
+    }, representativeness ${f2(rep(mid))} -> ${f2(rep(last))}.`,
   ];
 }
