@@ -9,7 +9,8 @@ import { TABLES } from "../eval/tables/tables.ts";
 import { checkTable, columnDataset } from "../eval/tables/spec.ts";
 import { planTable } from "../eval/tables/plan.ts";
 import type { PlanContext, Unit } from "../eval/tables/units.ts";
-import { runTable } from "../eval/tables/run_table.ts";
+import { runTable, type RunTableOptions } from "../eval/tables/run_table.ts";
+import { measureCost } from "../eval/tables/cost.ts";
 import { randomModel } from "./_tiny_model.ts";
 import {
   AKL_SMALL,
@@ -145,7 +146,7 @@ Deno.test("reproduce.ts cost times and counts each stage and extrapolates to Ima
   assert.match(cli.out, /0\.42 GPU-hours/);
 });
 
-Deno.test("the paper scale runs fig8 with a tiny DiT and AutoencoderKL", async () => {
+Deno.test("the paper scale runs fig8 (MinMax from --minimax), fig9, fig4d and cost with a tiny DiT and AutoencoderKL", async () => {
   const models = {
     scale: "paper" as const,
     dit: DIT_TINY,
@@ -155,7 +156,32 @@ Deno.test("the paper scale runs fig8 with a tiny DiT and AutoencoderKL", async (
     numClasses: 10,
   };
   const paperStore = await Store.open(`${ws.dir}/paper-store`);
-  const r = await runTable(paperStore, TABLES.fig8, fastCpu(ws.model, { scale: "paper", models }));
+  const paper = (extra: Partial<RunTableOptions> = {}) =>
+    fastCpu(ws.model, { scale: "paper", models, ...extra });
+  // The tiny DiT doubles as the MinMax checkpoint: sampled like DiT, into its own sets.
+  const r = await runTable(paperStore, TABLES.fig8, paper({ minimax: DIT_TINY }));
   assert.ok(r.complete);
+  assert.ok(r.results!.cells.every((c) => c.status === "run"));
   await Deno.stat(`${r.dir}/plots/fig8.png`);
+  const fig9 = await runTable(paperStore, TABLES.fig9, paper());
+  assert.match(fig9.markdown!, /higher than unguided at \d+ of 10 t_stop values/);
+  const fig4d = await runTable(paperStore, TABLES.fig4d, paper({ quick: true }));
+  assert.ok(
+    fig4d.results!.cells.filter((c) => c.status !== "dropped").every((c) =>
+      c.status === "unavailable"
+    ),
+  );
+  assert.match(fig4d.markdown!, /ImageNet-1K/);
+  const cost = await measureCost(paperStore, {
+    models,
+    data: { train: `${DATA}/train`, val: `${DATA}/val` },
+    classes: CLASSES,
+    ipc: 2,
+    seed: 0,
+    machine: "test",
+    log: () => {},
+  });
+  assert.equal(cost.stages[0].ops.count, 200);
+  assert.equal(cost.stages[3].ops.count, 4);
+  assert.match(cost.markdown, /DiT-T\/2/);
 });
