@@ -71,6 +71,7 @@ const std = (xs: number[]) => {
   return f.length > 1 ? Math.sqrt(f.reduce((a, b) => a + (b - m) ** 2, 0) / (f.length - 1)) : 0;
 };
 const f2 = (x: number) => x.toFixed(2);
+const f3 = (x: number) => x.toFixed(3);
 
 /**
  * Writes the table's figure plots (SVG + PNG) into `art` and returns its findings, one
@@ -202,14 +203,14 @@ async function tStop(t: TableDef, classes: ClassFile[], order: string[], write: 
   const last = Math.min(...xs); // the latest stop (guidance on the most steps)
   const mid = guided.includes(25) ? 25 : guided[0]; // MGD3's own t_stop (App. A)
   return [
-    `Diversity: unguided (t_stop ${none}) ${f2(div(none))}; guided ${
-      guided.map((x) => `${x}: ${f2(div(x))}`).join(", ")
+    `Diversity: unguided (t_stop ${none}) ${f3(div(none))}; guided ${
+      guided.map((x) => `${x}: ${f3(div(x))}`).join(", ")
     }; higher than unguided at ${raised.length} of ${guided.length} t_stop values.`,
     `Representativeness: ${
-      xs.map((x) => `${x}: ${f2(rep(x))}`).join(", ")
+      xs.map((x) => `${x}: ${f3(rep(x))}`).join(", ")
     }; highest at t_stop ${peak}.`,
-    `Delaying the stop from t_stop ${mid} to ${last}: diversity ${f2(div(mid))} -> ${
-      f2(div(last))
-    }, representativeness ${f2(rep(mid))} -> ${f2(rep(last))}.`,
+    `Delaying the stop from t_stop ${mid} to ${last}: diversity ${f3(div(mid))} -> ${
+      f3(div(last))
+    }, representativeness ${f3(rep(mid))} -> ${f3(rep(last))}.`,
   ];
 }
