@@ -123,6 +123,14 @@ export async function measure(store: Store, o: MeasureOptions): Promise<MeasureR
     await out.writeJson(`classes/${shard}.json`, {
       className,
       scale: metrics.scale,
+      // The 2-D coordinates [x0, y0, x1, y1, ...] (Fig. 5's panels are drawn from them).
+      embedding: {
+        original: [...emb.original.data],
+        synthetic: Object.fromEntries(
+          Object.entries(emb.synthetic).map(([m, p]) => [m, [...p.data]]),
+        ),
+        ...(emb.modes ? { modes: [...emb.modes.data] } : {}),
+      },
       methods: Object.fromEntries(
         Object.entries(metrics.methods).map(([m, s]) => [m, {
           diversity: [...s.diversity],

@@ -22,12 +22,13 @@ import { parseDecimal } from "../models/core/decimal.ts";
 import { DEFAULT_IMAGENETTE } from "../eval/sanity.ts";
 import { QUICK_EPOCH_DIVISOR, runTable } from "../eval/tables/run_table.ts";
 import { TABLES } from "../eval/tables/tables.ts";
+import { measureCost } from "../eval/tables/cost.ts";
 import type { ModelSource } from "../models/scales/mod.ts";
 import { fillFromCache, PAPER_ASSET_FLAGS } from "../stages/fetch/paper_assets.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const USAGE = `Usage: deno run -A examples/reproduce.ts TABLE [flags]
-Tables: ${Object.keys(TABLES).join(", ")}  (--list describes them)
+Tables: ${Object.keys(TABLES).join(", ")}, cost  (--list describes them)
 
   --scale cpu|paper     cpu: the toolkit's U-Net on ImageNette at 64 px (default); paper: DiT + VAE
   --quick               one seed, epochs / ${QUICK_EPOCH_DIVISOR} validated once, fewer columns where the table says
@@ -57,6 +58,8 @@ Tables: ${Object.keys(TABLES).join(", ")}  (--list describes them)
                         sd-vae-ft-mse, resnet18 teacher, ImageNette) into the cache; without it
                         the cache's copies are used when there, and the missing ones are named
   --cache DIR --mirror DIR|URL   asset cache (default MGD3_CACHE or ~/.cache/mgd3) and mirror
+  --minimax FILE        MinMax Diffusion checkpoint (a finetuned DiT; at the cpu scale a model
+                        file like --model), sampled like DiT for the MinMax rows (fig4d, fig5, fig8)
   --threads N           onnxruntime threads per op
   --poll SECONDS        how often a worker checks for other workers' outputs (default 30)
   --progress MODE       auto|bar|lines|silent
@@ -90,6 +93,7 @@ const OPTIONS = {
   "image-size": { type: "string" },
   "num-classes": { type: "string", default: "1000" },
   teacher: { type: "string" },
+  minimax: { type: "string" },
   threads: { type: "string" },
   poll: { type: "string", default: "30" },
   progress: { type: "string", default: "auto" },
@@ -120,11 +124,13 @@ if (v.help) {
 }
 if (v.list) {
   for (const [name, t] of Object.entries(TABLES)) console.log(`${name.padEnd(8)} ${t.title}`);
+  console.log(`${"cost".padEnd(8)} Computational cost (section 5.1): one MGD3 set timed per stage`);
   Deno.exit(0);
 }
 if (positionals.length !== 1) usage(`Give exactly one TABLE (got ${positionals.length})`);
+const isCost = positionals[0] === "cost";
 const table = TABLES[positionals[0]];
-if (!table) usage(`Unknown table '${positionals[0]}'`);
+if (!table && !isCost) usage(`Unknown table '${positionals[0]}'`);
 if (v.scale !== "cpu" && v.scale !== "paper") {
   usage(`--scale must be cpu or paper, got '${v.scale}'`);
 }
@@ -200,18 +206,54 @@ const models: ModelSource = scale === "cpu"
   };
 const cpuData = scale === "cpu";
 setProgressMode(v.progress as ProgressMode);
+const data = {
+  train: abs(v.data ?? (cpuData ? `${DEFAULT_IMAGENETTE}/train` : undefined)),
+  val: abs(v.val ?? (cpuData ? `${DEFAULT_IMAGENETTE}/val` : undefined)),
+  imagenet: abs(v.imagenet),
+  imagenetVal: abs(v["imagenet-val"]),
+};
+if (isCost) {
+  // --quick: two classes; the full run: every ImageNette class (or --classes).
+  const quickClasses = classes ?? (v.quick ? ["n01440764", "n02102040"] : undefined);
+  try {
+    const store = await Store.open(abs(v.store ?? `.store/reproduce-${scale}`)!);
+    const r = await measureCost(store, {
+      models,
+      data,
+      classes: quickClasses,
+      ipc: 10, // ImageNet-100 IPC 10, the paper's cost example
+      seed: seeds?.[0] ?? 0,
+      name: `tables/cost${v.quick ? "-quick" : ""}`,
+      machine: await machineName(),
+    });
+    console.log(r.markdown);
+    console.log(`Written to ${r.dir}`);
+  } catch (e) {
+    console.error(`reproduce cost: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+  Deno.exit(0);
+}
+
+/** lscpu's model name (the CPU the timings ran on), or "unknown CPU". */
+async function machineName(): Promise<string> {
+  try {
+    const out = await new Deno.Command("lscpu", { stdout: "piped", stderr: "null" }).output();
+    const m = /Model name:\s*(.+)/.exec(new TextDecoder().decode(out.stdout));
+    return `${m ? m[1].trim() : "unknown CPU"}, ${navigator.hardwareConcurrency} cores visible`;
+  } catch {
+    return "unknown CPU";
+  }
+}
+
 let report;
 try {
   const store = await Store.open(abs(v.store ?? `.store/reproduce-${scale}`)!);
-  report = await runTable(store, table, {
+  report = await runTable(store, table!, {
     scale,
     models,
-    data: {
-      train: abs(v.data ?? (cpuData ? `${DEFAULT_IMAGENETTE}/train` : undefined)),
-      val: abs(v.val ?? (cpuData ? `${DEFAULT_IMAGENETTE}/val` : undefined)),
-      imagenet: abs(v.imagenet),
-      imagenetVal: abs(v["imagenet-val"]),
-    },
+    data,
+    minimax: abs(v.minimax),
     quick: v.quick,
     seeds,
     epochs: v.epochs === undefined ? undefined : int("epochs", v.epochs, 1),

@@ -165,7 +165,9 @@ export function planSampled(
     latents,
     modes: { method: recipe.modes, k, seed: 0 },
   } as Unit);
-  const setName = `${sampleVariant(recipe)}-ipc${k}`;
+  // The MinMax denoiser's sets are named by its checkpoint, so another file never collides.
+  const who = recipe.denoiser === "minimax" ? `-minimax${ctx.minimax}` : "";
+  const setName = `${sampleVariant(recipe)}${who}-ipc${k}`;
   const images: DistilledSets["images"] = [];
   for (const seed of ctx.seeds) {
     const samples = p.add({
@@ -210,7 +212,10 @@ export function planMeasure(p: PlanBuilder, t: TableDef, ctx: PlanContext): stri
   if (!measureLatents || !measureModes || !Object.keys(measured).length) return null;
   return p.add({
     kind: "measure",
-    id: `${ctx.root}/metrics/${t.id}-s${ctx.seeds[0]}`,
+    // Measured with the MinMax row: named by its checkpoint, beside the run without it.
+    id: `${ctx.root}/metrics/${t.id}${
+      Object.values(measured).some((a) => a.includes("-minimax")) ? `-minimax${ctx.minimax}` : ""
+    }-s${ctx.seeds[0]}`,
     deps: [measureLatents, measureModes, ...Object.values(measured)],
     classLevel: false,
     classes: 0,

@@ -114,6 +114,10 @@ export function formatMarkdown(
   if (reasons.length) {
     lines.push("", "Not run:", "", ...reasons.map((why, i) => `${i + 1}. ${why}`));
   }
+  if (r.claims?.length) {
+    lines.push("", "The paper says:", "", ...r.claims.map((c) => `- ${c}`));
+  }
+  if (r.findings?.length) lines.push("", "Ours:", "", ...r.findings.map((f) => `- ${f}`));
   if (r.notes.length) lines.push("", "Notes:", "", ...r.notes.map((n) => `- ${n}`));
   const version = code.commit
     ? `${code.package}+${code.commit.slice(0, 7)}${code.dirty ? "-dirty" : ""}`

@@ -10,7 +10,7 @@
  */
 import { fnv1aHex } from "../../models/core/hash.ts";
 import { CLASSIFIER_NAMES } from "../classifiers/zoo.ts";
-import { cellRecipe, type ColumnDef, type RowDef, type TableDef } from "./spec.ts";
+import { cellRecipe, columnDataset, type ColumnDef, type RowDef, type TableDef } from "./spec.ts";
 import { type DatasetId, DATASETS } from "./datasets.ts";
 import type { CellPlan, Plan, PlanContext } from "./units.ts";
 import {
@@ -51,7 +51,7 @@ export function planTable(t: TableDef, ctx: PlanContext): Plan {
         continue;
       }
       // 2. The dataset's latents, encoded once; 3. the distilled set of each seed.
-      const ds = datasetTag(col.dataset, inputs.data.classes);
+      const ds = datasetTag(columnDataset(col, ctx.scale), inputs.data.classes);
       const latents = p.add(encodeUnit(ctx, ds, inputs.data));
       const C = inputs.data.classes.length;
       const sets = inputs.recipe.kind === "real"
@@ -87,9 +87,17 @@ function cellInputs(
         : "DiT rows run with --dit FILE (or the cpu model); this run has --ldm",
     };
   }
-  const data = ctx.data[col.dataset];
+  if (row.recipe.kind === "sample" && row.recipe.denoiser === "minimax" && !ctx.minimax) {
+    return {
+      status: "unavailable",
+      reason: "needs the MinMax Diffusion checkpoint: --minimax FILE (a DiT checkpoint " +
+        "finetuned by MinMax, sampled like DiT)",
+    };
+  }
+  const dataset = columnDataset(col, ctx.scale);
+  const data = ctx.data[dataset];
   if (!data || "missing" in data) {
-    const reason = data ? data.missing : `no data for ${DATASETS[col.dataset].label}`;
+    const reason = data ? data.missing : `no data for ${DATASETS[dataset].label}`;
     return { status: "unavailable", reason };
   }
   const unknown = ctx.knows(data.classes); // encoding maps classes to the model's ids

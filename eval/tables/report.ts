@@ -15,6 +15,7 @@ import { evalTop1 } from "./execute.ts";
 import type { Plan } from "./units.ts";
 import { parsePaperValue, type TableDef } from "./spec.ts";
 import { formatMarkdown } from "./markdown.ts";
+import { figurePlots } from "./figure_plots.ts";
 import type { CellResult, TableResults, TableValue } from "./results.ts";
 
 export type { CellResult, TableResults, TableValue } from "./results.ts";
@@ -75,6 +76,10 @@ export async function writeReport(
     seed: null,
     overwrite: true,
   });
+  if (t.claims) results.claims = t.claims;
+  if (plan.measure && t.figure) {
+    results.findings = await figurePlots(t, `${store.root}/${plan.measure}`, art);
+  }
   const markdown = formatMarkdown(results, art.manifest.code);
   await art.writeJson("results.json", results as unknown as Record<string, unknown>);
   await art.writeFile("results.md", markdown);

@@ -86,6 +86,10 @@ export interface TableResults {
   cells: CellResult[];
   /** Metrics tables: per class, paper and ours per row label. */
   classwise?: { className: string; paper: Record<string, string>; ours: Record<string, number> }[];
+  /** The paper's statements about the figure (TableDef.claims). */
+  claims?: string[];
+  /** What our run shows on the same points (figure tables, eval/tables/figure_plots.ts). */
+  findings?: string[];
   /** The table's notes. */
   notes: string[];
 }

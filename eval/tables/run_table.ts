@@ -22,7 +22,7 @@ import {
 } from "../protocols/hard_label_protocol.ts";
 import { softLabelProtocol } from "../protocols/soft_label_protocol.ts";
 import { TEACHER_RECIPE } from "../protocols/teacher.ts";
-import { checkTable, RESNETAP_CPU_STAND_IN, type TableDef } from "./spec.ts";
+import { checkTable, columnDataset, RESNETAP_CPU_STAND_IN, type TableDef } from "./spec.ts";
 import { type DataPaths, type DataResolution, type DatasetId, resolveData } from "./datasets.ts";
 import { loadScaleModels, missingModelFlags, type TableModels } from "./setup.ts";
 import type { ModelSource } from "../../models/scales/mod.ts";
@@ -63,6 +63,12 @@ export interface RunTableOptions {
   models: ModelSource;
   /** Where the datasets' images are. */
   data: DataPaths;
+  /**
+   * `--minimax FILE`: the MinMax Diffusion checkpoint (a finetuned DiT at the paper scale, a
+   * model file of the cpu scale's kind there), sampled like the scale's own denoiser for the
+   * MinMax rows (absent: those rows say they need it).
+   */
+  minimax?: string;
   /**
    * One seed, epochs / {@link QUICK_EPOCH_DIVISOR} validated once at the end, fewer columns
    * where the table says so.
@@ -150,12 +156,16 @@ export async function runTable(
   const keep = (ci: number) => !o.quick || !t.quick || t.quick.keep(t.columns[ci]);
   const missing = await missingModelFlags(o.models);
   const models = missing.length ? null : await loadScaleModels(o.models);
+  const minimax = models && o.minimax
+    ? await loadScaleModels(minimaxSource(o.models, o.minimax))
+    : null;
   try {
     const data: Partial<Record<DatasetId, DataResolution>> = {};
-    for (const [ci, c] of t.columns.entries()) {
-      if (!keep(ci) || data[c.dataset]) continue;
-      const d = await resolveData(c.dataset, o.data, o.classes);
-      data[c.dataset] = models ? d : {
+    for (const [ci, col] of t.columns.entries()) {
+      const ds = columnDataset(col, o.scale);
+      if (!keep(ci) || data[ds]) continue;
+      const d = await resolveData(ds, o.data, o.classes);
+      data[ds] = models ? d : {
         missing: `${"missing" in d ? `${d.missing}; also ` : ""}the ${o.scale} scale needs ${
           missing.join(", ")
         }`,
@@ -171,6 +181,7 @@ export async function runTable(
       data,
       knows: models ? models.knows : () => null,
       family: "ldm" in o.models ? "ldm" : "dit",
+      ...(minimax ? { minimax: `m${minimax.hash}` } : {}),
       networks: o.networks,
       epochs: (protocol, ipc, classes) =>
         o.epochs ?? quickly(
@@ -184,7 +195,7 @@ export async function runTable(
       teacherEpochs: o.epochs ?? (o.quick ? quickly(TEACHER_RECIPE.epochs) : undefined),
     });
     const { ran, skipped } = models
-      ? await execute(store, models, plan, o, shard, say)
+      ? await execute(store, { own: models, minimax }, plan, o, shard, say)
       : { ran: 0, skipped: 0 };
     let complete = true;
     for (const u of plan.units) if (!(await isComplete(store, u))) complete = false;
@@ -222,13 +233,20 @@ export async function runTable(
       root: models?.root ?? null,
       data: o.data,
       teacher: o.teacher ?? null,
+      minimax: minimax ? `${o.minimax} (${minimax.describe})` : null,
     };
     const w = await writeReport(store, t, plan, settings, await reportName(t, o));
     say(`results: ${w.dir}/results.md (${ran} units run, ${skipped} already done)`);
     return { ...report, results: w.results, markdown: w.markdown, dir: w.dir };
   } finally {
+    await minimax?.release();
     await models?.release();
   }
+}
+
+/** The model source of `--minimax FILE`: the scale's own with its denoiser file replaced. */
+function minimaxSource(src: ModelSource, file: string): ModelSource {
+  return src.scale === "cpu" ? { ...src, model: file } : { ...src, dit: file };
 }
 
 /**
@@ -256,7 +274,7 @@ export async function reportName(t: TableDef, o: RunTableOptions): Promise<strin
 
 async function execute(
   store: Store,
-  models: TableModels,
+  models: { own: TableModels; minimax: TableModels | null },
   plan: Plan,
   o: RunTableOptions,
   shard: Shard,
@@ -277,7 +295,8 @@ async function execute(
         u.classLevel && shard.count > 1 ? ` (classes of shard ${shard.index}/${shard.count})` : ""
       }`,
     );
-    await executeUnit(store, models, u, shard, o.scale);
+    const minimax = u.kind === "sample" && u.recipe.denoiser === "minimax";
+    await executeUnit(store, minimax ? models.minimax! : models.own, u, shard, o.scale);
     ran++;
   }
   return { ran, skipped };

@@ -77,6 +77,11 @@ export interface SampleRecipe {
   strength: number | null;
   /** The sampler. */
   sampler: "ddpm" | "ddim";
+  /**
+   * Whose denoiser samples: the scale's own (absent) or the MinMax-finetuned DiT given with
+   * `--minimax FILE`, sampled exactly like DiT (without it the row says it needs the file).
+   */
+  denoiser?: "minimax";
 }
 
 /**
@@ -113,6 +118,8 @@ export interface RowDef {
    * for DiT) and do not run with an LDM. Real-image rows run with either.
    */
   family?: "ldm";
+  /** The swept value of the row (Fig. 9: t_stop per row of a metrics table). */
+  x?: number;
 }
 
 /**
@@ -151,6 +158,11 @@ export interface ColumnDef {
   label: string;
   /** Dataset of the column's cells. */
   dataset: DatasetId;
+  /**
+   * Dataset that stands in at the cpu scale (Fig. 4(d): ImageNette for ImageNet-1K); absent:
+   * the same as `dataset`.
+   */
+  cpuDataset?: DatasetId;
   /** Images per class of the distilled sets. */
   ipc: number;
   /** Evaluation networks (zoo names); with several, a cell is their average. */
@@ -203,8 +215,31 @@ export interface TableDef {
   xTitle?: string;
   /** Metrics tables: the paper's per-class values, class (wnid or "Average") -> row label -> value. */
   classwise?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * Figure-specific plots of a metrics table, drawn from its metrics artifact
+   * (eval/tables/figure_plots.ts): `tsne-panels` (Fig. 5: one t-SNE panel per method),
+   * `per-sample` (Fig. 8: per-sample diversity and representativeness per class), `tstop`
+   * (Fig. 9: mean diversity and representativeness against the columns' or rows' t_stop).
+   */
+  figure?: "tsne-panels" | "per-sample" | "tstop";
+  /** Statements of the paper about the figure, printed beside ours. */
+  claims?: string[];
   /** Notes written under the results table. */
   notes: string[];
+}
+
+/**
+ * The dataset of a column at a scale: its cpu stand-in at the cpu scale, if it has one.
+ *
+ * @example
+ * ```ts
+ * import { columnDataset } from "./spec.ts";
+ * columnDataset({ label: "IPC 10", dataset: "imagenet-1k", cpuDataset: "imagenette", ipc: 10,
+ *   networks: [] }, "cpu"); // "imagenette"
+ * ```
+ */
+export function columnDataset(c: ColumnDef, scale: "cpu" | "paper"): DatasetId {
+  return scale === "cpu" && c.cpuDataset ? c.cpuDataset : c.dataset;
 }
 
 /**

@@ -119,6 +119,11 @@ export interface PlanContext {
   knows: (classes: readonly string[]) => string | null;
   /** The run's denoiser family: "ldm" with `--ldm`, else "dit" (the cpu model stands in). */
   family?: "dit" | "ldm";
+  /**
+   * `--minimax FILE` loaded: the store tag of its model (e.g. "m1a2b3c4d5e6"); absent: rows
+   * sampled with the MinMax denoiser are unavailable.
+   */
+  minimax?: string;
   /** `--networks`: replaces every column's networks. */
   networks?: string[];
   epochs: (protocol: "hard" | "soft", ipc: number, classes: number) => number;
