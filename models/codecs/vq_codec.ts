@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { LIGHTNING_GLOBALS } from "../io/lightning.ts";
 import { batchCodec, type ModelCodec } from "./batch_codec.ts";
 import {
   type AutoencoderKlConfig,
@@ -78,17 +79,6 @@ export const CIN256_V2_VQ: Readonly<VqConfig> = Object.freeze({
   embedDim: 3,
   nEmbed: 8192,
 });
-
-/** Classes a Lightning `.ckpt` may name beside its state dict (read as inert data). */
-const LIGHTNING_GLOBALS = [
-  "pytorch_lightning.callbacks.model_checkpoint.ModelCheckpoint",
-  "pytorch_lightning.callbacks.lr_monitor.LearningRateMonitor",
-  "omegaconf.dictconfig.DictConfig",
-  "omegaconf.listconfig.ListConfig",
-  "omegaconf.base.ContainerMetadata",
-  "omegaconf.base.Metadata",
-  "omegaconf.nodes.AnyNode",
-];
 
 /** Prefix of the first stage in a LatentDiffusion state dict. */
 export const FIRST_STAGE_PREFIX = "first_stage_model.";

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { LIGHTNING_GLOBALS } from "../../io/lightning.ts";
 import { CheckpointError, loadCheckpoint } from "../../io/checkpoint.ts";
 import { type InitKind, ParamStore, permuteData, type StoredParam } from "../../graph/nn.ts";
 import { type Tensor, toFloat32 } from "../../core/tensor.ts";
@@ -32,20 +33,6 @@ export function emaKey(key: string): string | undefined {
   if (!key.startsWith("model.")) return undefined;
   return EMA_PREFIX + key.slice("model.".length).replaceAll(".", "");
 }
-
-/**
- * Classes a Lightning checkpoint may name outside its state dict (callback states keyed by
- * their class, omegaconf hyper-parameters); read as inert objects, never called.
- */
-const LIGHTNING_GLOBALS = [
-  "pytorch_lightning.callbacks.model_checkpoint.ModelCheckpoint",
-  "pytorch_lightning.callbacks.lr_monitor.LearningRateMonitor",
-  "omegaconf.dictconfig.DictConfig",
-  "omegaconf.listconfig.ListConfig",
-  "omegaconf.base.ContainerMetadata",
-  "omegaconf.base.Metadata",
-  "omegaconf.nodes.AnyNode",
-];
 
 /**
  * Reads the state dict of a Lightning checkpoint (`state_dict` entry; a flat file is taken as
