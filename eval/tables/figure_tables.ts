@@ -9,17 +9,10 @@
  * @module
  */
 import type { ColumnDef, Recipe, RowDef, TableDef } from "./spec.ts";
-import { MGD3_GUIDANCE } from "./spec.ts";
+import { DIT_RECIPE, guidanceUntil, MGD3_RECIPE, T_STOP_SWEEP } from "./spec.ts";
 
-const STEPS = 50; // respaced sampling steps (SPEC section 2)
-const mgd3: Recipe = {
-  kind: "sample",
-  modes: "kmeans",
-  guidance: MGD3_GUIDANCE,
-  strength: null,
-  sampler: "ddpm",
-};
-const dit: Recipe = { ...mgd3, guidance: null };
+const mgd3 = MGD3_RECIPE;
+const dit = DIT_RECIPE;
 const minimax: Recipe = { ...dit, denoiser: "minimax" };
 
 /**
@@ -128,7 +121,7 @@ export const FIG8: TableDef = {
   ],
 };
 
-const T_STOPS = [50, 45, 40, 35, 30, 25, 20, 15, 10, 5, 0]; // App. C: "ranging from 50 to 0"
+const T_STOPS = T_STOP_SWEEP; // App. C: "ranging from 50 to 0"
 
 /**
  * Fig. 9 (App. C): diversity and representativeness of MGD3's ImageNette IPC 10 sets against
@@ -149,11 +142,8 @@ export const FIG9: TableDef = {
   xTitle: "t_stop (stop guidance step)",
   columns: METRICS_COLUMN,
   rows: T_STOPS.map((t): RowDef => ({
-    label: t >= STEPS - 1 ? `t_stop ${t} (no guidance)` : `t_stop ${t}`,
-    recipe: {
-      ...mgd3,
-      guidance: t >= STEPS - 1 ? null : { lambda: MGD3_GUIDANCE.lambda, tStop: t },
-    } as Recipe,
+    label: guidanceUntil(t) ? `t_stop ${t}` : `t_stop ${t} (no guidance)`,
+    recipe: { ...mgd3, guidance: guidanceUntil(t) } as Recipe,
     paper: [null],
     x: t,
   })),

@@ -7,18 +7,11 @@
  * @module
  */
 import { CROSS_ARCH_MODELS } from "../classifiers/zoo.ts";
-import type { ColumnDef, Recipe, RowDef, TableDef } from "./spec.ts";
-import { MGD3_GUIDANCE } from "./spec.ts";
+import type { ColumnDef, RowDef, TableDef } from "./spec.ts";
+import { MGD3_RECIPE } from "./spec.ts";
 import type { DatasetId } from "./datasets.ts";
 
-const dit: Recipe = {
-  kind: "sample",
-  modes: "kmeans",
-  guidance: null,
-  strength: null,
-  sampler: "ddpm",
-};
-const mgd3: Recipe = { ...dit, guidance: MGD3_GUIDANCE };
+const mgd3 = MGD3_RECIPE;
 const NETS: [string, string][] = [
   ["convnet", "ConvNet-6"],
   ["resnetap-10", "ResNetAP-10"],

@@ -9,19 +9,19 @@
  * @module
  */
 import type { ColumnDef, Recipe, TableDef } from "./spec.ts";
-import { D4M_STRENGTH, MGD3_GUIDANCE, RESNETAP_CPU_STAND_IN } from "./spec.ts";
+import {
+  D4M_STRENGTH,
+  DIT_RECIPE,
+  MGD3_GUIDANCE,
+  MGD3_RECIPE,
+  RESNETAP_CPU_STAND_IN,
+} from "./spec.ts";
 
 const NETWORK = "resnetap-10"; // the paper's default evaluation network (Table 1 caption, SPEC 8)
 const CPU_NETWORKS = [...RESNETAP_CPU_STAND_IN.networks];
 
-const dit: Recipe = {
-  kind: "sample",
-  modes: "kmeans",
-  guidance: null,
-  strength: null,
-  sampler: "ddpm",
-};
-const mgd3: Recipe = { ...dit, guidance: MGD3_GUIDANCE };
+const dit = DIT_RECIPE;
+const mgd3 = MGD3_RECIPE;
 const d4m: Recipe = { ...dit, strength: D4M_STRENGTH };
 
 const ipcColumns = (dataset: "imagenette" | "imageidc", label: string): ColumnDef[] =>

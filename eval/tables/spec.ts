@@ -25,6 +25,59 @@ import type { DatasetId } from "./datasets.ts";
 export const MGD3_GUIDANCE: Readonly<ModeGuidance> = { lambda: 0.1, tStop: 25 };
 
 /**
+ * The respaced sampling steps of every table (DiT's `space_timesteps(1000, "50")`, SPEC
+ * section 2): guidance acts at respaced indices above t_stop, so t_stop 49 or more guides none.
+ */
+export const SAMPLE_STEPS = 50;
+
+/**
+ * The t_stop sweep of Fig. 7 (App. A) and Fig. 9 (App. C): 50 to 0 in steps of 5.
+ *
+ * @example
+ * ```ts
+ * import { T_STOP_SWEEP } from "./spec.ts";
+ * T_STOP_SWEEP.length; // 11
+ * ```
+ */
+export const T_STOP_SWEEP: readonly number[] = [50, 45, 40, 35, 30, 25, 20, 15, 10, 5, 0];
+
+/**
+ * MGD3's guidance stopped at `tStop`, or null (the unguided sampler) where a stop that late
+ * would guide no step of the {@link SAMPLE_STEPS} respaced steps (the sample stage refuses such
+ * guidance rather than record a lambda that never acts).
+ *
+ * @example
+ * ```ts
+ * import { guidanceUntil } from "./spec.ts";
+ * guidanceUntil(25); // { lambda: 0.1, tStop: 25 }
+ * guidanceUntil(50); // null
+ * ```
+ */
+export function guidanceUntil(tStop: number): ModeGuidance | null {
+  return tStop >= SAMPLE_STEPS - 1 ? null : { lambda: MGD3_GUIDANCE.lambda, tStop };
+}
+
+/**
+ * The paper's DiT sampling recipe (k-means modes, DDPM, no mode guidance, no D4M start), and
+ * MGD3's: the same with {@link MGD3_GUIDANCE}.
+ *
+ * @example
+ * ```ts
+ * import { DIT_RECIPE, MGD3_RECIPE } from "./spec.ts";
+ * MGD3_RECIPE.kind === DIT_RECIPE.kind; // true
+ * ```
+ */
+export const DIT_RECIPE: SampleRecipe = {
+  kind: "sample",
+  modes: "kmeans",
+  guidance: null,
+  strength: null,
+  sampler: "ddpm",
+};
+/** See {@link DIT_RECIPE}. */
+export const MGD3_RECIPE: SampleRecipe = { ...DIT_RECIPE, guidance: MGD3_GUIDANCE };
+
+/**
  * D4M-style prototype initialisation strength 0.7 (SPEC section 3).
  *
  * @example

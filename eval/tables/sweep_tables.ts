@@ -6,22 +6,20 @@
  *
  * @module
  */
-import type { ColumnDef, Recipe, TableDef } from "./spec.ts";
-import { MGD3_GUIDANCE, RESNETAP_CPU_STAND_IN } from "./spec.ts";
+import type { ColumnDef, TableDef } from "./spec.ts";
+import {
+  guidanceUntil,
+  MGD3_GUIDANCE,
+  MGD3_RECIPE,
+  RESNETAP_CPU_STAND_IN,
+  T_STOP_SWEEP,
+} from "./spec.ts";
 
 const NETWORK = "resnetap-10"; // App. A and F evaluate with ResNetAP-10
 const CPU_NETWORKS = [...RESNETAP_CPU_STAND_IN.networks];
-const STEPS = 50; // respaced sampling steps (SPEC section 2)
+const mgd3 = MGD3_RECIPE;
 
-const mgd3: Recipe = {
-  kind: "sample",
-  modes: "kmeans",
-  guidance: MGD3_GUIDANCE,
-  strength: null,
-  sampler: "ddpm",
-};
-
-const T_STOPS = [50, 45, 40, 35, 30, 25, 20, 15, 10, 5, 0]; // App. A: 50 to 0 in steps of 5
+const T_STOPS = T_STOP_SWEEP; // App. A: 50 to 0 in steps of 5
 
 /**
  * Fig. 7(a): accuracy against the stop step t_stop. t_stop 50 guides no step (index > 50
@@ -46,7 +44,7 @@ export const FIG7: TableDef = {
     ipc: 10,
     networks: [NETWORK],
     cpuNetworks: CPU_NETWORKS,
-    patch: { guidance: t >= STEPS - 1 ? null : { lambda: MGD3_GUIDANCE.lambda, tStop: t } },
+    patch: { guidance: guidanceUntil(t) },
     x: t,
   })),
   rows: [{
