@@ -117,11 +117,9 @@ export class Table implements Displayable {
 
   /** An HTML table. */
   html(): string {
-    const esc = (s: string | number) =>
-      String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
     const row = (tag: string, cells: readonly (string | number)[]) =>
-      `<tr>${cells.map((c) => `<${tag}>${esc(c)}</${tag}>`).join("")}</tr>`;
-    return `<table>${this.caption ? `<caption>${esc(this.caption)}</caption>` : ""}${
+      `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join("")}</tr>`;
+    return `<table>${this.caption ? `<caption>${escapeHtml(this.caption)}</caption>` : ""}${
       row("th", this.columns)
     }${this.rows.map((r) => row("td", r)).join("")}</table>`;
   }
@@ -147,6 +145,19 @@ export class Table implements Displayable {
   toString(): string {
     return this.text();
   }
+}
+
+/**
+ * Text made safe inside HTML or SVG markup (`&`, `<`, `>`).
+ *
+ * @example
+ * ```ts
+ * import { escapeHtml } from "./display.ts";
+ * escapeHtml("a < b"); // "a &lt; b"
+ * ```
+ */
+export function escapeHtml(s: string | number): string {
+  return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** One labelled row of a contact sheet: its label and its images as [n, 3, S, S] bytes. */
@@ -201,12 +212,11 @@ export async function contactSheet(
       layers.push({ input: tile, left: labelW + gap + i * (c.side + gap), top: gap + r * rowH });
     }
   }
-  const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
   const labels = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${
     cells.map((c, r) =>
       `<text x="4" y="${
         gap + r * rowH + rowH / 2 + 4
-      }" font-family="DejaVu Sans Mono, monospace" font-size="12">${esc(c.label)}</text>`
+      }" font-family="DejaVu Sans Mono, monospace" font-size="12">${escapeHtml(c.label)}</text>`
     ).join("")
   }</svg>`;
   layers.unshift({ input: Buffer.from(labels), left: 0, top: 0 });

@@ -22,6 +22,7 @@
  */
 import type { ScaleModels } from "../models/scales/mod.ts";
 import type { Store } from "../stages/store/store.ts";
+import { readSafetensorsHeader } from "../models/io/safetensors.ts";
 import { encode } from "../stages/encode.ts";
 import { discover } from "../stages/discover.ts";
 import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
@@ -263,12 +264,13 @@ export class Distiller {
     return chosen;
   }
 
+  /** Rows of `key` per class shard, from the shard headers (the stage verified the shards). */
   async #perClass(artifact: string, key: string, caption: string): Promise<Table> {
     const art = await this.store.open(artifact);
     const rows: (string | number)[][] = [];
     for (const shard of await art.shards()) {
-      const { tensors, metadata } = await art.readShard(shard);
-      rows.push([metadata.name ?? shard, tensors.get(key)?.shape[0] ?? 0]);
+      const { tensors, metadata } = await readSafetensorsHeader(art.shardPath(shard));
+      rows.push([metadata.name ?? shard, tensors[key]?.shape[0] ?? 0]);
     }
     return new Table(["class", key], rows, caption);
   }

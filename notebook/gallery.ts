@@ -6,6 +6,7 @@
 import { encodeBase64 } from "../models/core/base64.ts";
 import {
   type Displayable,
+  escapeHtml,
   Figure,
   JUPYTER_DISPLAY,
   type MediaBundle,
@@ -13,8 +14,9 @@ import {
 } from "./display.ts";
 
 /**
- * Figures and tables shown together: HTML with the images inline (JPEG where the figure has one) (Debian's nbconvert keeps
- * those in its HTML export), markdown of the tables, and a plain-text summary.
+ * Figures and tables shown together: HTML with the images inline (JPEG where the figure has
+ * one; Debian's nbconvert keeps those in its HTML export), markdown of the tables, and a
+ * plain-text summary.
  *
  * @example
  * ```ts
@@ -39,7 +41,6 @@ export class Gallery implements Displayable {
 
   /** The MIME bundle: HTML, markdown (tables only) and text. */
   [JUPYTER_DISPLAY](): MediaBundle {
-    const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
     const html = [
       ...this.tables.map((t) => t.html()),
       ...this.figures.map((f) =>
@@ -47,7 +48,7 @@ export class Gallery implements Displayable {
           f.o.jpeg
             ? `data:image/jpeg;base64,${encodeBase64(f.o.jpeg)}`
             : `data:image/png;base64,${encodeBase64(f.png)}`
-        }"><figcaption>${esc(String(f))}</figcaption></figure>`
+        }"><figcaption>${escapeHtml(String(f))}</figcaption></figure>`
       ),
     ].join("\n");
     return {
