@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
+import { FIXTURE_SAMPLE } from "./_store_fixture.ts";
 import { Store } from "../stages/store/store.ts";
 import { discover } from "../stages/discover.ts";
-import { sample, SAMPLE_DEFAULTS } from "../stages/sample.ts";
+import { sample } from "../stages/sample.ts";
 import { ALL } from "../stages/store/shard.ts";
 import { Rng } from "../models/core/random.ts";
 import { GaussianSchedule, linearBetas } from "../models/diffusion/schedule.ts";
@@ -88,15 +89,7 @@ Deno.test("discover() then sample() runs end to end and names a class whose k is
     base,
     DIM,
   );
-  const r = await sample(store, model, {
-    ...SAMPLE_DEFAULTS,
-    modes: "modes",
-    out: "samples",
-    model: "gmm",
-    cfgScale: 1,
-    cfgChannels: "all",
-    variance: "fixed_small",
-  });
+  const r = await sample(store, model, FIXTURE_SAMPLE);
   assert.equal(r.written.length, 2);
   await assert.rejects(
     () =>

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import { FIXTURE_SAMPLE } from "./_store_fixture.ts";
 import { Store } from "../stages/store/store.ts";
-import { sample, SAMPLE_DEFAULTS, type SampleOptions } from "../stages/sample.ts";
+import { sample, type SampleOptions } from "../stages/sample.ts";
 import { GaussianSchedule, linearBetas, spaceTimesteps } from "../models/diffusion/schedule.ts";
 import { sampleBatch } from "../stages/diffusion/sampler.ts";
 import { OptionError } from "../stages/option_error.ts";
@@ -30,15 +31,7 @@ async function storeWithModes(): Promise<Store> {
   return store;
 }
 
-const OPTS: SampleOptions = {
-  ...SAMPLE_DEFAULTS,
-  modes: "modes",
-  out: "samples",
-  model: "gmm",
-  cfgScale: 1,
-  cfgChannels: "all",
-  variance: "fixed_small",
-};
+const OPTS: SampleOptions = FIXTURE_SAMPLE; // DDPM defaults, cfg 1, all channels, fixed small
 
 async function latents(store: Store, name = "samples"): Promise<number[]> {
   const a = await store.open(name);
