@@ -6,6 +6,8 @@
  *   TAEF2 image size and latent normalisation, so the codec follows from it);
  * - paper scale: `--dit DiT-XL-2-256x256.pt --dit-config DiT-XL/2 --vae sd-vae-ft-mse/`;
  * - paper scale with CompVis's LDM: `--ldm cin256-v2.ckpt [--ldm-config cin256-v2|FILE.json]`
+ * - paper scale with Stable Diffusion: `--sd stable-diffusion-v1-5/ [--prompt-template "a photo of a {}"]
+ *   [--prompts FILE.json]` (the folder's vae/ is the codec);
  *   (the checkpoint holds the VQ-f4 codec too);
  * - a raw codec for encoding training data: `--taef2 DIR --image-size 64` or `--vae DIR`.
  *
@@ -45,6 +47,22 @@ export const CODEC_FLAGS: Record<string, Flag> = {
     description:
       'LDM settings: "cin256-v2" (default) or a JSON file (unet, firstStage, nClasses, ...)',
   },
+  sd: {
+    type: "string",
+    description:
+      "Stable Diffusion 1.x/2.x diffusers folder (text-to-image, Fig. 4 (a)-(c)): its vae/ is the codec, " +
+      "its unet/ with the class-name prompts the denoiser (DDIM, Algorithm 1). Assumption the paper does not " +
+      "state: CFG scale 7.5 (diffusers' default)",
+  },
+  prompts: {
+    type: "string",
+    description:
+      'with --sd: JSON file {class folder name: prompt text} (default: ImageNet class names of the wnids)',
+  },
+  "prompt-template": {
+    type: "string",
+    description: 'with --sd: text around each class name, e.g. "a photo of a {}" (default "{}")',
+  },
   "image-size": { type: "string", description: "image side in pixels (256 for SD-VAE + DiT-XL/2)" },
   threads: { type: "string", description: "onnxruntime threads per op (default: one per core)" },
 };
@@ -77,6 +95,29 @@ function ldmSource(v: FlagValues) {
   };
 }
 
+/** The Stable Diffusion source of `--sd`, `--prompts`, `--prompt-template`, `--image-size`. */
+function sdSource(v: FlagValues) {
+  return {
+    scale: "paper" as const,
+    sd: v.sd as string,
+    prompts: v.prompts as string | undefined,
+    promptTemplate: v["prompt-template"] as string | undefined,
+    imageSize: v["image-size"] === undefined
+      ? undefined
+      : intFlag("image-size", v["image-size"] as string, 8),
+    threads: threads(v),
+  };
+}
+
+/** Refuses the text-to-image flags without --sd. */
+function checkSdFlags(v: FlagValues): void {
+  for (const k of ["prompts", "prompt-template"]) {
+    if (v[k] !== undefined && v.sd === undefined) {
+      throw new UsageError(`--${k} goes with --sd (a Stable Diffusion folder)`);
+    }
+  }
+}
+
 function threads(v: FlagValues): number | undefined {
   return v.threads === undefined ? undefined : intFlag("threads", v.threads as string, 1);
 }
@@ -95,11 +136,18 @@ function threads(v: FlagValues): number | undefined {
 export async function loadFlagCodec(
   v: FlagValues,
 ): Promise<{ codec: ModelCodec; scale: ScaleWithCodec | null; release(): Promise<void> }> {
-  const chosen = ["unet", "ldm", "vae", "taef2"].filter((k) => v[k] !== undefined);
+  const chosen = ["unet", "ldm", "sd", "vae", "taef2"].filter((k) => v[k] !== undefined);
   if (chosen.length > 1) {
     throw new UsageError(
-      `Give one of --unet, --ldm, --vae, --taef2 (got ${chosen.map((c) => `--${c}`).join(", ")})`,
+      `Give one of --unet, --ldm, --sd, --vae, --taef2 (got ${
+        chosen.map((c) => `--${c}`).join(", ")
+      })`,
     );
+  }
+  checkSdFlags(v);
+  if (v.sd !== undefined) {
+    const scale = await loadScale(sdSource(v), { only: "codec" });
+    return { codec: scale.codec, scale, release: () => scale.release() };
   }
   if (v.ldm !== undefined) {
     const scale = await loadScale(ldmSource(v), { only: "codec" });
@@ -143,11 +191,16 @@ export async function loadFlagCodec(
 export async function loadFlagDenoiser(
   v: FlagValues,
 ): Promise<{ scale: ScaleWithDenoiser; id: string }> {
-  const chosen = ["unet", "dit", "ldm"].filter((k) => v[k] !== undefined);
+  const chosen = ["unet", "dit", "ldm", "sd"].filter((k) => v[k] !== undefined);
   if (chosen.length > 1) {
     throw new UsageError(
-      `Give one of --unet, --dit, --ldm (got ${chosen.map((c) => `--${c}`).join(", ")})`,
+      `Give one of --unet, --dit, --ldm, --sd (got ${chosen.map((c) => `--${c}`).join(", ")})`,
     );
+  }
+  checkSdFlags(v);
+  if (v.sd !== undefined) {
+    const scale = await loadScale(sdSource(v), { only: "denoiser" });
+    return { scale, id: `sd:${v.sd}:${v["prompt-template"] ?? "{}"}:${v.prompts ?? "imagenet"}` };
   }
   if (v.ldm !== undefined) {
     const scale = await loadScale(ldmSource(v), { only: "denoiser" });
@@ -162,7 +215,7 @@ export async function loadFlagDenoiser(
   }
   if (v.dit === undefined) {
     throw new UsageError(
-      "A model is required: --unet FILE (cpu scale), --dit FILE or --ldm FILE (paper scale)",
+      "A model is required: --unet FILE (cpu scale), --dit FILE, --ldm FILE or --sd DIR (paper scale)",
     );
   }
   const numClasses = intFlag("num-classes", v["num-classes"] as string, 1);

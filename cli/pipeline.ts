@@ -112,7 +112,11 @@ export const sampleCommand: Command = {
     ...COMMON,
     ...MODEL_FLAGS,
     modes: { type: "string", description: "modes artifact (from discover)" },
-    method: { type: "string", default: "ddpm", choices: ["ddpm", "ddim"], description: "sampler" },
+    method: {
+      type: "string",
+      choices: ["ddpm", "ddim"],
+      description: "sampler (default ddpm; ddim with --sd: Algorithm 1)",
+    },
     steps: {
       type: "string",
       default: "50",
@@ -121,7 +125,7 @@ export const sampleCommand: Command = {
     cfg: {
       type: "string",
       description:
-        "classifier-free guidance scale (default 4.0, SPEC section 2; 3.0 with --ldm: the LDM repo's ImageNet sampling, the paper gives none)",
+        "classifier-free guidance scale (default 4.0, SPEC section 2; 3.0 with --ldm: the LDM repo's ImageNet sampling; 7.5 with --sd: diffusers' default; the paper gives none for either)",
     },
     "cfg-channels": {
       type: "string",
@@ -163,7 +167,7 @@ export const sampleCommand: Command = {
         modes: v.modes as string,
         out: v.out as string,
         model: id,
-        method: v.method as "ddpm" | "ddim",
+        method: v.method as "ddpm" | "ddim" | undefined,
         steps: intFlag("steps", v.steps as string, 1),
         cfgScale: v.cfg === undefined ? undefined : numberFlag("cfg", v.cfg as string, 0),
         cfgChannels: v["cfg-channels"] === undefined

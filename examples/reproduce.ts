@@ -53,6 +53,13 @@ Tables: ${Object.keys(TABLES).join(", ")}, cost  (--list describes them)
                         Tables 1 and 6 (report tables/<table>-ldm). Assumptions the paper does
                         not state: CFG scale 3.0 (LDM repo's ImageNet sampling), 50 DDPM steps
                         respaced as DiT's, t_stop 25; image side from the config (256)
+  --sd DIR [--prompt-template "a photo of a {}"] [--prompts FILE.json]
+                        paper scale with text-to-image Stable Diffusion (a diffusers SD 1.x/2.x
+                        folder): fills Fig. 4 (a)-(c) (reproduce:fig4, report tables/fig4-sd).
+                        Prompts: the ImageNet class names of the wnids (or the --prompts file);
+                        DDIM (Algorithm 1) with the folder's scheduler config, 50 steps; CFG 7.5
+                        (diffusers' default, an assumption: the paper states none); image side
+                        from the folder (sample_size x 8) unless --image-size
   --teacher FILE        soft-label teacher (torchvision resnet18 checkpoint), paper scale
   --fetch               paper scale: download the assets a flag above leaves out (DiT-XL/2,
                         sd-vae-ft-mse, resnet18 teacher, ImageNette) into the cache; without it
@@ -90,6 +97,9 @@ const OPTIONS = {
   vae: { type: "string" },
   ldm: { type: "string" },
   "ldm-config": { type: "string" },
+  sd: { type: "string" },
+  prompts: { type: "string" },
+  "prompt-template": { type: "string" },
   "image-size": { type: "string" },
   "num-classes": { type: "string", default: "1000" },
   teacher: { type: "string" },
@@ -162,7 +172,9 @@ if (scale === "paper") {
   // an LDM run brings its own first stage, so neither the DiT nor the SD-VAE).
   const ditXl = v["dit-config"] === "DiT-XL/2" && (v["image-size"] ?? "256") === "256";
   const wanted = PAPER_ASSET_FLAGS.filter((w) =>
-    v.ldm !== undefined ? w.flag !== "dit" && w.flag !== "vae" : w.flag !== "dit" || ditXl
+    v.ldm !== undefined || v.sd !== undefined
+      ? w.flag !== "dit" && w.flag !== "vae"
+      : w.flag !== "dit" || ditXl
   );
   try {
     const r = await fillFromCache(wanted, v, { fetch: v.fetch, cache: v.cache, mirror: v.mirror });
@@ -183,10 +195,25 @@ const threads = v.threads === undefined ? undefined : int("threads", v.threads, 
 if (v.ldm !== undefined && (scale !== "paper" || v.dit !== undefined)) {
   usage("--ldm needs --scale paper and no --dit");
 }
+if (v.sd !== undefined && (scale !== "paper" || v.dit !== undefined || v.ldm !== undefined)) {
+  usage("--sd needs --scale paper and neither --dit nor --ldm");
+}
+if ((v.prompts !== undefined || v["prompt-template"] !== undefined) && v.sd === undefined) {
+  usage("--prompts and --prompt-template go with --sd");
+}
 const imageSize = v["image-size"] === undefined ? undefined : int("image-size", v["image-size"], 8);
 const ldmConfig = v["ldm-config"];
 const models: ModelSource = scale === "cpu"
   ? { scale, model: abs(v.model)!, threads }
+  : v.sd !== undefined
+  ? {
+    scale,
+    sd: abs(v.sd)!,
+    prompts: abs(v.prompts),
+    promptTemplate: v["prompt-template"],
+    imageSize,
+    threads,
+  }
   : v.ldm !== undefined
   ? {
     scale,

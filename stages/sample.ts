@@ -25,6 +25,7 @@ import {
   makeBetas,
   spaceTimesteps,
 } from "../models/diffusion/schedule.ts";
+import { diffusersSchedule, type DiffusersTimesteps } from "../models/diffusion/diffusers_timesteps.ts";
 import { guidedSteps, MGD3_DEFAULTS, type ModeGuidance } from "./diffusion/guidance.ts";
 import { Rng } from "../models/core/random.ts";
 import { ALL, type Shard } from "./store/shard.ts";
@@ -54,6 +55,11 @@ export interface SampleOptions {
    * scaled_linear 0.0015..0.0195); absent = DiT's.
    */
   betas?: BetaSchedule;
+  /**
+   * diffusers' DDIM timesteps (a Stable Diffusion scale sets its scheduler config's); absent =
+   * DiT's `space_timesteps(trainSteps, steps)`.
+   */
+  timesteps?: DiffusersTimesteps;
   /** Classifier-free guidance scale 4.0 (SPEC section 2). */
   cfgScale: number;
   /**
@@ -195,9 +201,10 @@ export async function sample(
     seed: o.seed,
     overwrite,
   });
-  const schedule = GaussianSchedule.fromBetas(makeBetas(o.trainSteps, o.betas)).respace(
-    spaceTimesteps(o.trainSteps, String(o.steps)),
-  );
+  const betas = makeBetas(o.trainSteps, o.betas);
+  const schedule = o.timesteps
+    ? diffusersSchedule(betas, o.steps, o.timesteps)
+    : GaussianSchedule.fromBetas(betas).respace(spaceTimesteps(o.trainSteps, String(o.steps)));
   const classShards = await modes.shards();
   const mine = classShards.filter((_, j) => j % shard.count === shard.index);
   const report: SampleReport = {

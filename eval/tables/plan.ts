@@ -84,7 +84,9 @@ function cellInputs(
       status: "unavailable",
       reason: family === "ldm"
         ? "LDM rows run at the paper scale with --ldm FILE (CompVis cin256-v2.ckpt)"
-        : "DiT rows run with --dit FILE (or the cpu model); this run has --ldm",
+        : family === "sd"
+        ? "Stable Diffusion rows run at the paper scale with --sd DIR (a diffusers SD 1.x/2.x folder)"
+        : `DiT rows run with --dit FILE (or the cpu model); this run has --${ctx.family}`,
     };
   }
   if (row.recipe.kind === "sample" && row.recipe.denoiser === "minimax" && !ctx.minimax) {

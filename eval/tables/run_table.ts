@@ -180,7 +180,7 @@ export async function runTable(
       keep,
       data,
       knows: models ? models.knows : () => null,
-      family: "ldm" in o.models ? "ldm" : "dit",
+      family: "ldm" in o.models ? "ldm" : "sd" in o.models ? "sd" : "dit",
       ...(minimax ? { minimax: `m${minimax.hash}` } : {}),
       networks: o.networks,
       epochs: (protocol, ipc, classes) =>
@@ -267,8 +267,9 @@ function minimaxSource(src: ModelSource, file: string): ModelSource {
 export async function reportName(t: TableDef, o: RunTableOptions): Promise<string> {
   const { seeds, epochs, networks, classes, evalSize } = o;
   const overrides = canonicalJson({ seeds, epochs, networks, classes, evalSize });
-  const ldm = "ldm" in o.models ? "-ldm" : ""; // an LDM run fills other rows than a DiT run
-  const name = `tables/${t.id}${ldm}${o.quick ? "-quick" : ""}`;
+  // an LDM or SD run fills other rows than a DiT run
+  const family = "ldm" in o.models ? "-ldm" : "sd" in o.models ? "-sd" : "";
+  const name = `tables/${t.id}${family}${o.quick ? "-quick" : ""}`;
   return overrides === "{}" ? name : `${name}-${(await sha256Hex(overrides)).slice(0, 8)}`;
 }
 

@@ -51,6 +51,16 @@ export async function missingModelFlags(src: ModelSource): Promise<string[]> {
     }
     return missing;
   }
+  if ("sd" in src) {
+    if (!src.sd || !(await exists(`${src.sd}/model_index.json`))) {
+      missing.push(
+        `--sd DIR (a diffusers Stable Diffusion folder with model_index.json${
+          src.sd ? `; ${src.sd}/model_index.json not found` : ""
+        })`,
+      );
+    }
+    return missing;
+  }
   if ("ldm" in src) {
     if (!src.ldm || !(await exists(src.ldm))) {
       missing.push(
@@ -109,6 +119,13 @@ function knows(src: ModelSource, m: ScaleModels, classes: readonly string[]): st
         unknown.slice(0, 5).join(", ")
       }${unknown.length > 5 ? `, ... (${unknown.length})` : ""}: train one on these classes ` +
         `('deno task mgd3 train-model --data DIR --classes LIST') and pass it with --model`;
+  }
+  if ("sd" in src) {
+    const own = m.classes ?? [];
+    const unknown = classes.filter((c) => !own.includes(c));
+    return unknown.length === 0 ? null : `Stable Diffusion has no prompt for ${
+      unknown.slice(0, 5).join(", ")
+    }${unknown.length > 5 ? `, ... (${unknown.length})` : ""}: give --prompts FILE.json`;
   }
   return m.classIds === "imagenet" || classes.length <= m.numClasses
     ? null

@@ -167,10 +167,11 @@ export interface RowDef {
   paper: (string | null)[];
   /**
    * "ldm": a row of CompVis's class-conditional LDM (cin256-v2), whose sampled cells run only
-   * in a run with an LDM (`--ldm FILE`); other sampled rows are DiT's (the cpu model stands in
-   * for DiT) and do not run with an LDM. Real-image rows run with either.
+   * in a run with an LDM (`--ldm FILE`); "sd": a row of text-to-image Stable Diffusion, run
+   * only with `--sd DIR`; other sampled rows are DiT's (the cpu model stands in for DiT) and do
+   * not run with an LDM or SD. Real-image rows run with any.
    */
-  family?: "ldm";
+  family?: "ldm" | "sd";
   /** The swept value of the row (Fig. 9: t_stop per row of a metrics table). */
   x?: number;
 }

@@ -14,6 +14,7 @@
  * | `fig6`   | Fig. 6, Table 9: diversity              | ImageNette                   |
  * | `fig7`   | Fig. 7(a): t_stop sweep                 | ImageNette                   |
  * | `lambda` | App. F: lambda sweep                    | ImageNette                   |
+ * | `fig4`   | Fig. 4(a)-(c): Stable Diffusion (+MGD3) | --sd DIR; IDC, 1K: --imagenet|
  * | `fig4d`  | Fig. 4(d): ImageNet-1K (soft), vs SOTA  | --imagenet; cpu: ImageNette  |
  * | `fig5`   | Fig. 5: t-SNE of DiT, MinMax, MGD3      | ImageNette                   |
  * | `fig8`   | Fig. 8 (App. B): per-sample metrics     | ImageNette                   |
@@ -27,6 +28,7 @@ import { TABLE2, TABLE3, TABLE4 } from "./imagenet_tables.ts";
 import { TABLE8 } from "./table8.ts";
 import { FIG6, FIG7, LAMBDA_SWEEP } from "./sweep_tables.ts";
 import { FIG4D, FIG5, FIG8, FIG9 } from "./figure_tables.ts";
+import { FIG4 } from "./sd_tables.ts";
 
 /**
  * The tables by name.
@@ -49,6 +51,7 @@ export const TABLES: Readonly<Record<string, TableDef>> = {
   fig6: FIG6,
   fig7: FIG7,
   lambda: LAMBDA_SWEEP,
+  fig4: FIG4,
   fig4d: FIG4D,
   fig5: FIG5,
   fig8: FIG8,

@@ -117,8 +117,11 @@ export interface PlanContext {
   data: Partial<Record<DatasetId, DataResolution>>;
   /** Null when the denoiser knows the classes, else why not. */
   knows: (classes: readonly string[]) => string | null;
-  /** The run's denoiser family: "ldm" with `--ldm`, else "dit" (the cpu model stands in). */
-  family?: "dit" | "ldm";
+  /**
+   * The run's denoiser family: "ldm" with `--ldm`, "sd" with `--sd`, else "dit" (the cpu model
+   * stands in).
+   */
+  family?: "dit" | "ldm" | "sd";
   /**
    * `--minimax FILE` loaded: the store tag of its model (e.g. "m1a2b3c4d5e6"); absent: rows
    * sampled with the MinMax denoiser are unavailable.

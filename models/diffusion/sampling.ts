@@ -8,6 +8,7 @@
  */
 
 import type { BetaSchedule } from "./schedule.ts";
+import type { DiffusersTimesteps } from "./diffusers_timesteps.ts";
 
 /**
  * How the variance of a DDPM step is chosen: "learned_range" interpolates between the
@@ -62,4 +63,12 @@ export interface ModelSampling {
    * sampling); absent = the sample stage's default (4.0, SPEC section 2).
    */
   cfgScale?: number;
+  /**
+   * diffusers' DDIM timesteps and final alpha-bar (Stable Diffusion folders: the scheduler
+   * config's `timestep_spacing`, `steps_offset`, `set_alpha_to_one`); absent = DiT's
+   * `space_timesteps` respacing.
+   */
+  timesteps?: DiffusersTimesteps;
+  /** The model's sampler when the paper fixes one (Stable Diffusion: DDIM, Algorithm 1). */
+  method?: "ddpm" | "ddim";
 }

@@ -175,10 +175,14 @@ export class GaussianSchedule {
   /** Coefficient of x_t in the posterior mean: (1 - abar_{t-1}) sqrt(1 - beta_t) / (1 - abar_t). */
   readonly posteriorMeanCoef2: Float64Array;
 
-  private constructor(readonly betas: Float64Array, readonly timestepMap: Int32Array) {
+  private constructor(
+    readonly betas: Float64Array,
+    readonly timestepMap: Int32Array,
+    alphas?: { acp: Float64Array; prev: Float64Array },
+  ) {
     const n = betas.length;
     this.numSteps = n;
-    const acp = new Float64Array(n);
+    let acp = new Float64Array(n);
     let prod = 1;
     for (let i = 0; i < n; i++) {
       if (!(betas[i] > 0 && betas[i] <= 1)) {
@@ -187,9 +191,10 @@ export class GaussianSchedule {
       prod *= 1 - betas[i];
       acp[i] = prod;
     }
-    const prev = new Float64Array(n);
+    let prev = new Float64Array(n);
     prev[0] = 1;
     prev.set(acp.subarray(0, n - 1), 1);
+    if (alphas) ({ acp, prev } = alphas); // explicit alpha-bars (diffusers' DDIM timesteps)
     const pv = new Float64Array(n);
     const c1 = new Float64Array(n);
     const c2 = new Float64Array(n);
@@ -211,6 +216,46 @@ export class GaussianSchedule {
   /** A schedule from betas; its timestep map is the identity. */
   static fromBetas(betas: Float64Array): GaussianSchedule {
     return new GaussianSchedule(betas, Int32Array.from(betas, (_, i) => i));
+  }
+
+  /**
+   * A schedule from explicit alpha-bars: step i has abar_i = `acp[i]` and abar_{i-1} =
+   * `prev[i]` (which need not be `acp[i - 1]`: diffusers' DDIM takes the alpha-bar of
+   * t - T / S, or its final alpha-bar at the last step), betas 1 - abar_i / abar_{i-1}, and
+   * the original timestep `timestepMap[i]` the model is conditioned on.
+   *
+   * @example
+   * ```ts
+   * import { GaussianSchedule } from "./schedule.ts";
+   * const s = GaussianSchedule.fromAlphas(
+   *   Float64Array.of(0.99, 0.5), Float64Array.of(0.999, 0.99), Int32Array.of(1, 501),
+   * );
+   * ```
+   */
+  static fromAlphas(
+    acp: Float64Array,
+    prev: Float64Array,
+    timestepMap: Int32Array,
+  ): GaussianSchedule {
+    const n = acp.length;
+    if (prev.length !== n || timestepMap.length !== n || n < 1) {
+      throw new RangeError(
+        `fromAlphas needs as many alpha-bars (${n}), previous alpha-bars (${prev.length}) ` +
+          `and timesteps (${timestepMap.length}), at least one`,
+      );
+    }
+    for (let i = 0; i < n; i++) {
+      if (!(acp[i] > 0 && acp[i] <= prev[i] && prev[i] <= 1)) {
+        throw new RangeError(
+          `Step ${i}: need 0 < alpha-bar ${acp[i]} <= previous alpha-bar ${prev[i]} <= 1`,
+        );
+      }
+    }
+    const betas = acp.map((a, i) => 1 - a / prev[i]).map((b) => (b > 0 ? b : Number.EPSILON));
+    return new GaussianSchedule(betas, timestepMap, {
+      acp: Float64Array.from(acp),
+      prev: Float64Array.from(prev),
+    });
   }
 
   /**

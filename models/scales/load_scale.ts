@@ -10,6 +10,7 @@ import type { LoadedParts } from "./_parts.ts";
 import { loadCpuScale } from "./_cpu_scale.ts";
 import { loadPaperScale } from "./_paper_scale.ts";
 import { loadLdmScale } from "./_ldm_scale.ts";
+import { loadSdScale } from "./_sd_scale.ts";
 
 /**
  * Options of {@link loadScale}.
@@ -59,6 +60,7 @@ export async function loadScale(src: ModelSource, o: LoadScaleOptions = {}): Pro
   }
   if (src.scale === "cpu") return await loadCpuScale(src, o.only);
   if (src.scale === "paper" && "ldm" in src) return await loadLdmScale(src, o.only);
+  if (src.scale === "paper" && "sd" in src) return await loadSdScale(src, o.only);
   if (src.scale === "paper") return await loadPaperScale(src, o.only);
   throw new RangeError(
     `loadScale: scale must be "cpu" or "paper", got ${

@@ -76,6 +76,25 @@ export type ModelSource =
     imageSize?: number;
     /** onnxruntime intra-op threads (default: one per core). */
     threads?: number;
+  }
+  | {
+    scale: "paper";
+    /**
+     * A diffusers Stable Diffusion 1.x/2.x folder (model_index.json, unet/, vae/,
+     * text_encoder/, tokenizer/, scheduler/).
+     */
+    sd: string;
+    /**
+     * A JSON file mapping each class folder name to its prompt text; default: every ImageNet-1K
+     * wnid with its class name.
+     */
+    prompts?: string;
+    /** Wraps each class's text: "{}" (the bare class name, the paper's) or "a photo of a {}". */
+    promptTemplate?: string;
+    /** Image side in pixels (default: the U-Net's sample_size x the VAE factor, 512 for SD 1.5). */
+    imageSize?: number;
+    /** onnxruntime intra-op threads (default: one per core). */
+    threads?: number;
   };
 
 /**
