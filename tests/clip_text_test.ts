@@ -241,3 +241,22 @@ Deno.test("encode() refuses ids of the wrong length or outside the vocabulary", 
     await te.release();
   }
 });
+
+Deno.test("other models' files are refused with a hint: a LatentDiffusion .ckpt, an OpenCLIP-layout SD 2 file", async () => {
+  const ckpt = new URL("./fixtures/ldm/ldm_tiny.ckpt", import.meta.url).pathname;
+  await assert.rejects(
+    () => ClipTextEncoder.load(ckpt, { config: TINY1, prefix: SD1_CHECKPOINT_PREFIX }),
+    (e: Error) =>
+      e instanceof CheckpointError && e.message.includes("ldm_tiny.ckpt") &&
+      e.message.includes(`no key starts with '${SD1_CHECKPOINT_PREFIX}text_model.'`) &&
+      e.message.includes("U-Net checkpoint"),
+  );
+  const w = { dtype: "F32" as const, shape: [96, 32], data: new Float32Array(96 * 32) };
+  const openClip = new Map<string, Tensor>([
+    ["cond_stage_model.model.transformer.resblocks.0.attn.in_proj_weight", w],
+  ]);
+  assert.throws(
+    () => ClipTextEncoder.fromStateDict(openClip, TINY1, "v2-1_768.safetensors"),
+    /v2-1_768\.safetensors.*OpenCLIP-layout text tower/,
+  );
+});
