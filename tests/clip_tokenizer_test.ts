@@ -50,6 +50,9 @@ Deno.test("ClipTokenizer.encode() matches the reference on the SD 2.x folder, wh
   assert.deepEqual(tok.tokenize("hello!world"), [3306, 0, 1002]);
   const sd1 = await ClipTokenizer.load(SD1);
   assert.deepEqual(sd1.tokenize("hello!world"), [3306, 256, 1002]);
+  // the ids huggingface/diffusers#4153 reports for transformers (SD 2.x/XL) and open_clip (= SD 1.x here)
+  assert.deepEqual([...tok.encode("! !! !!!").slice(0, 9)], [49406, 0, 0, 0, 0, 0, 0, EOT, 0]);
+  assert.deepEqual([...sd1.encode("! !! !!!").slice(0, 6)], [49406, 256, 748, 995, EOT, EOT]);
 });
 
 Deno.test("encode() keeps bos + the first 75 ids + eos for a long prompt and pads short ones to 77", async () => {
