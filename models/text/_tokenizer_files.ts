@@ -8,15 +8,44 @@
  */
 import { join } from "node:path";
 import { CLIP_MERGES, pairKey } from "./_bpe.ts";
+import { parseObject, readCapped, readRequired } from "./_capped_file.ts";
 
-/** Largest vocab.json read (the real 49408-entry file is about 1 MB). */
+/**
+ * Largest vocab.json read: 8 MiB (the real 49408-entry file is about 1 MB, 2 MB with ASCII
+ * escapes).
+ *
+ * @example
+ * ```ts
+ * import { MAX_VOCAB_BYTES } from "./_tokenizer_files.ts";
+ * MAX_VOCAB_BYTES; // 8388608
+ * ```
+ */
 export const MAX_VOCAB_BYTES = 8 * 1024 * 1024;
-/** Largest merges.txt read (the real 48894-merge file is about 525 KB). */
+/**
+ * Largest merges.txt read: 4 MiB (the real 48894-merge file is about 525 KB).
+ *
+ * @example
+ * ```ts
+ * import { MAX_MERGES_BYTES } from "./_tokenizer_files.ts";
+ * MAX_MERGES_BYTES; // 4194304
+ * ```
+ */
 export const MAX_MERGES_BYTES = 4 * 1024 * 1024;
-/** Largest tokenizer_config.json / special_tokens_map.json read (real ones are under 2 KB). */
+/**
+ * Largest tokenizer_config.json / special_tokens_map.json read: 256 KiB (real ones are under
+ * 2 KB).
+ *
+ * @example
+ * ```ts
+ * import { MAX_CONFIG_BYTES } from "./_tokenizer_files.ts";
+ * MAX_CONFIG_BYTES; // 262144
+ * ```
+ */
 export const MAX_CONFIG_BYTES = 256 * 1024;
 /** Largest token id accepted (ids travel as int32). */
 const MAX_ID = 2 ** 31 - 1;
+/** Characters of an offending line quoted in an error. */
+const QUOTED_CHARS = 80;
 
 /** One special token: its text, id, and whether it eats whitespace on its left/right. */
 export interface SpecialToken {
@@ -50,69 +79,6 @@ const DEFAULT_TOKENS = {
 } as const;
 type TokenKey = keyof typeof DEFAULT_TOKENS;
 
-async function readCapped(folder: string, name: string, cap: number): Promise<string | null> {
-  const path = join(folder, name);
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw new Error(`Cannot read tokenizer file ${path}: ${(e as Error).message}`);
-  }
-  let bytes: Uint8Array;
-  try {
-    const info = await file.stat();
-    if (!info.isFile) throw new Error(`Tokenizer file ${path} is not a regular file`);
-    if (info.size > cap) {
-      throw new Error(`Tokenizer file ${path} is ${info.size} bytes; expected at most ${cap}`);
-    }
-    const buf = new Uint8Array(info.size + 1); // one spare byte: a file that grew is caught below
-    let n = 0;
-    for (let got; n < buf.length && (got = await file.read(buf.subarray(n))) !== null;) n += got;
-    if (n > info.size) {
-      throw new Error(`Tokenizer file ${path} grew while being read; expected ${info.size} bytes`);
-    }
-    bytes = buf.subarray(0, n);
-  } catch (e) {
-    const msg = (e as Error).message;
-    throw msg.startsWith("Tokenizer file")
-      ? e
-      : new Error(`Cannot read tokenizer file ${path}: ${msg}`);
-  } finally {
-    file.close();
-  }
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new Error(`Tokenizer file ${path} is not UTF-8 text`);
-  }
-}
-
-async function readRequired(folder: string, name: string, cap: number): Promise<string> {
-  const text = await readCapped(folder, name, cap);
-  if (text === null) {
-    throw new Error(`Tokenizer folder ${folder} has no ${name}; expected a CLIP tokenizer folder`);
-  }
-  return text;
-}
-
-function parseObject(text: string, path: string): Record<string, unknown> {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`Tokenizer file ${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
-    throw new Error(
-      `Tokenizer file ${path}: expected a JSON object, got ${
-        Array.isArray(doc) ? "an array" : doc
-      }`,
-    );
-  }
-  return doc as Record<string, unknown>;
-}
-
 function isId(v: unknown): v is number {
   return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_ID;
 }
@@ -137,7 +103,7 @@ function parseMerges(text: string, path: string, vocab: Map<string, number>): Ma
   if (!lines[0].startsWith("#version")) {
     throw new Error(
       `Tokenizer file ${path} line 1: expected the '#version: ...' header, got ${
-        JSON.stringify(lines[0].slice(0, 40))
+        JSON.stringify(lines[0].slice(0, QUOTED_CHARS))
       }`,
     );
   }
@@ -149,7 +115,7 @@ function parseMerges(text: string, path: string, vocab: Map<string, number>): Ma
     if (parts.length !== 2) {
       throw new Error(
         `Tokenizer file ${path} line ${i + 1}: expected two symbols separated by a space, got ${
-          JSON.stringify(lines[i].slice(0, 80))
+          JSON.stringify(lines[i].slice(0, QUOTED_CHARS))
         }`,
       );
     }
