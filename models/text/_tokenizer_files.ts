@@ -11,8 +11,7 @@ import { CLIP_MERGES, pairKey } from "./_bpe.ts";
 import { parseObject, readCapped, readRequired } from "./_capped_file.ts";
 
 /**
- * Largest vocab.json read: 8 MiB (the real 49408-entry file is about 1 MB, 2 MB with ASCII
- * escapes).
+ * Largest vocab.json read: 8 MiB (the real 49408-entry file is about 1.1 MB).
  *
  * @example
  * ```ts

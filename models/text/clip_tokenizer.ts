@@ -22,12 +22,16 @@
  *    wrapped as bos + ids + eos and padded with the pad id to `maxLength` (77; on the right, or
  *    the left for `padding_side: "left"`).
  *
- * openai/CLIP's original `simple_tokenizer` (openai/CLIP@d05afc4) differs in the text clean-up
- * only: it runs ftfy.fix_text and unescapes HTML entities twice (`&amp;` -> `&`), collapses
- * whitespace and lower-cases, but does not drop control/format characters (a zero-width space
- * or soft hyphen becomes bytes), does not pad CJK ideographs (a run of them is one word), and
- * treats no pad token as special; `clip.tokenize` pads with 0 and, when truncating, keeps the
- * first 76 ids and ends with eos. The BPE, the regex and the vocab are the same.
+ * openai/CLIP's original `simple_tokenizer` (openai/CLIP@d05afc4) shares the vocab, the BPE and
+ * the regex but cleans text differently: ftfy.fix_text (mojibake repair, NFC, some control
+ * characters), HTML entities unescaped twice (`&amp;` -> `&`; transformers keeps `&amp;`),
+ * whitespace collapsed, lower case; no BasicTokenizer, so CJK ideographs are not padded (a run
+ * of them is one word) and format characters such as U+200B, U+200D or U+00AD are not dropped
+ * unless ftfy drops them. It treats no pad token as special (SD 2.x's "!" stays `!</w>`), and
+ * `clip.tokenize` pads with 0 and raises on prompts over 77 ids unless `truncate=True` (then
+ * bos + the first 75 + eos, as here). The fixture tests/fixtures/sd/clip_tokenizer_expected.json
+ * lists the test strings where it differs (`openai_differs`, run with ftfy replaced by the
+ * identity).
  *
  * @module
  */
