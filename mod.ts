@@ -50,6 +50,9 @@ export * from "./stages/diffusion/sampler.ts";
 export * from "./stages/diffusion/guidance.ts";
 export * from "./stages/sample.ts";
 
+// Text prompts for Stable Diffusion: the CLIP tokenizer, class-name prompts, ImageNet class names
+export * from "./models/text/mod.ts";
+
 // Pipeline stages
 export * from "./models/codecs/codec.ts";
 export * from "./stages/encode.ts";

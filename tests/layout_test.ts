@@ -13,6 +13,7 @@ const LAYERS: [string, number][] = [
   ["models/core/", 0],
   ["models/io/", 1],
   ["models/diffusion/", 1],
+  ["models/text/", 1],
   ["models/graph/", 2],
   ["models/codecs/", 3],
   ["models/nets/", 3],
