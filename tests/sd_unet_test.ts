@@ -8,6 +8,7 @@ import {
   readSdUNetConfig,
   SD15_UNET_CONFIG,
   SD21_UNET_CONFIG,
+  SD_UNET_SESSION_OPTIONS,
   SdUNet,
   sdUNetConfigFromJson,
 } from "../models/nets/sd/mod.ts";
@@ -344,7 +345,7 @@ Deno.test("diffusersName() renames all 686 weights of the full-size SD 1.5 U-Net
   assert.ok(map.pairs.some(([o]) => o === "output_blocks.5.2.conv.weight")); // upsample after attention
 });
 
-Deno.test("external data with one file per weight are views of the weights (no copy) and run the same", async () => {
+Deno.test("external data with one file per weight are views of the weights (no copy), run the same, and release() frees them", async () => {
   const unet = await SdUNet.load(SD1);
   const { graph } = unet.graph(1, 2, 8);
   const ext = graph.toModel({
@@ -364,13 +365,18 @@ Deno.test("external data with one file per weight are views of the weights (no c
     context: { dtype: "F32" as const, shape: [1, 2, 32], data: new Float32Array(64).fill(-0.25) },
   };
   const outs: Float32Array[] = [];
-  for (const m of [ext, unet.toModel(1, 2, 8)]) {
-    const s = await Session.create(m, { intraOpThreads: 1 });
+  const inline = unet.toModel(1, 2, 8);
+  for (const [m, o] of [[ext, {}], [inline, {}], [ext, SD_UNET_SESSION_OPTIONS]] as const) {
+    const s = await Session.create(m, { ...o, intraOpThreads: 1 });
     outs.push((await s.run(feeds)).out.data as Float32Array);
     await s.release();
   }
   assert.deepEqual(outs[0], outs[1]);
+  // No constant folding, no pre-packing: the same network.
+  const e = errors(outs[2], outs[0]);
+  assert.ok(e.rel < TOL, `rel ${e.rel}`);
   unet.release();
+  assert.equal(w.length, 0, "the weight's buffer was detached (freed at once)");
   assert.equal(unet.store.entries.size, 0);
   assert.ok(unet.numParams > 300_000);
   assert.throws(() => unet.toModel(1, 2, 8), /weights were released/);

@@ -6,4 +6,9 @@
  * @module
  */
 export * from "./unet_config.ts";
-export { type LoadSdUNetOptions, SdUNet, type SdUNetGraph } from "./unet.ts";
+export {
+  type LoadSdUNetOptions,
+  SD_UNET_SESSION_OPTIONS,
+  SdUNet,
+  type SdUNetGraph,
+} from "./unet.ts";
