@@ -90,6 +90,7 @@ export * from "./models/graph/weights.ts";
 export * from "./models/nets/dit/mod.ts";
 export * from "./models/nets/ldm/mod.ts";
 export * from "./models/nets/clip/mod.ts";
+export * from "./models/nets/sd/mod.ts";
 export * from "./stages/train_model.ts";
 
 // The scales: the codec, denoiser, class ids and sampling settings that belong together

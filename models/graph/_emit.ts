@@ -52,6 +52,12 @@ export interface ToModelOptions {
   externalData?: "auto" | "always" | "never";
   /** Base file name of external data files (`<base>.0`, `<base>.1`, ...). */
   externalName?: string;
+  /**
+   * Bytes per external data file (default 1 GiB). 0 gives each initializer its own file,
+   * which is then a view of the parameter's values rather than a copy: a model of several GB
+   * is emitted without doubling the memory it takes (onnxruntime copies the bytes in).
+   */
+  externalFileBytes?: number;
 }
 
 /** ONNX bytes plus the external data files they reference (in memory). */
@@ -139,7 +145,7 @@ export function emit<V extends EmitValue>(
       return { name: value.name, dtype: value.dtype, dims: value.shape, raw };
     }
     let f = files[files.length - 1];
-    if (!f || f.size + raw.length > EXTERNAL_CHUNK) {
+    if (!f || f.size + raw.length > (opts.externalFileBytes ?? EXTERNAL_CHUNK)) {
       f = { path: `${base}.${files.length}`, parts: [], size: 0 };
       files.push(f);
     }
@@ -202,7 +208,9 @@ function trimOutputs<V extends EmitValue>(n: EmitNode<V>, used: Set<number>): re
   return n.outputs.slice(0, k);
 }
 
+/** The parts as one array (the part itself, not a copy, when there is only one). */
 function concat(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1 && parts[0].length === size) return parts[0];
   const out = new Uint8Array(size);
   let at = 0;
   for (const p of parts) {

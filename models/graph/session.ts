@@ -27,6 +27,17 @@ export interface SessionOptions {
   /** onnxruntime log level: 0 verbose ... 4 fatal (default 3: errors only). */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /**
+   * onnxruntime graph optimizers to skip, by name (its `optimization.disable_specified_optimizers`
+   * setting). "ConstantFolding" keeps a model whose weights come as in-memory external data at
+   * one copy of them: folded copies of transposed weights are otherwise held beside the originals.
+   */
+  disableOptimizers?: string[];
+  /**
+   * Skip onnxruntime's pre-packing of constant Gemm/MatMul operands (`session.disable_prepacking`):
+   * the packed copy would otherwise be held beside the original weight.
+   */
+  disablePrepacking?: boolean;
+  /**
    * Profile every node: onnxruntime writes `<profile>_<date>.json` (Chrome trace format, one
    * event per node run with its op type and microseconds) when the session is released.
    */
@@ -110,6 +121,7 @@ export class Session {
     const bytes = typeof model === "string" || model instanceof Uint8Array ? model : model.model;
     const external = opts.externalData ??
       (typeof model === "string" || model instanceof Uint8Array ? [] : model.externalData);
+    const extra = configEntries(opts);
     const eps = providers.map((p) =>
       p === "cuda" ? { name: "cuda", deviceId: opts.deviceId ?? 0 } : { name: p }
     );
@@ -122,6 +134,7 @@ export class Session {
       ...(opts.interOpThreads ? { interOpNumThreads: opts.interOpThreads } : {}),
       ...(external.length ? { externalData: external } : {}),
       ...(opts.profile ? { enableProfiling: true, profileFilePrefix: opts.profile } : {}),
+      ...(extra ? { extra } : {}),
     };
     let s: ort.InferenceSession;
     try {
@@ -220,6 +233,16 @@ export class Session {
   async release(): Promise<void> {
     await this.ort.release();
   }
+}
+
+/** onnxruntime's session config entries (`extra`, nested by section) for the options. */
+function configEntries(opts: SessionOptions): Record<string, Record<string, string>> | undefined {
+  const extra: Record<string, Record<string, string>> = {};
+  if (opts.disableOptimizers?.length) {
+    extra.optimization = { disable_specified_optimizers: opts.disableOptimizers.join(",") };
+  }
+  if (opts.disablePrepacking) extra.session = { disable_prepacking: "1" };
+  return Object.keys(extra).length ? extra : undefined;
 }
 
 function toOrt(t: Tensor): ort.Tensor {

@@ -158,7 +158,9 @@ function feedForward(nn: Layers, name: string, x: Value): Value {
 
 /**
  * attention.py `SpatialTransformer` on `x [B, C, H, W]` with `context [B*T, Dctx]` rows
- * (null: self-attention in attn2): `depth` BasicTransformerBlocks of `heads` x `dimHead`.
+ * (T tokens per sample; null: self-attention in attn2): `depth` BasicTransformerBlocks of
+ * `heads` x `dimHead`. `linear` makes `proj_in`/`proj_out` Linears on the token rows (Stable
+ * Diffusion 2.x's `use_linear`) instead of 1x1 convs on the map.
  *
  * @example
  * ```ts
@@ -179,12 +181,15 @@ export function spatialTransformer(
   dimHead: number,
   depth: number,
   groups: number,
+  linear = false,
 ): Value {
   const [B, C, H, W] = x.shape;
   const inner = heads * dimHead;
   const n = nn.groupNorm(`${name}.norm`, x, groups, { eps: TRANSFORMER_GN_EPS });
-  const p = nn.conv2d(`${name}.proj_in`, n, inner, 1); // [B, inner, H, W]
-  let h = reshape(permute(p, [0, 2, 3, 1]), [B * H * W, inner]); // 'b c h w -> b (h w) c'
+  const rows = (v: Value) => reshape(permute(v, [0, 2, 3, 1]), [B * H * W, v.shape[1]]); // 'b c h w -> b (h w) c'
+  let h = linear
+    ? nn.linear(`${name}.proj_in`, rows(n), inner) // [B*H*W, inner]
+    : rows(nn.conv2d(`${name}.proj_in`, n, inner, 1));
   for (let d = 0; d < depth; d++) {
     const b = `${name}.transformer_blocks.${d}`;
     h = add(
@@ -197,6 +202,9 @@ export function spatialTransformer(
     );
     h = add(feedForward(nn, `${b}.ff`, rowNorm(nn, `${b}.norm3`, h)), h);
   }
-  const img = permute(reshape(h, [B, H, W, inner]), [0, 3, 1, 2]); // [B, inner, H, W]
-  return add(nn.conv2d(`${name}.proj_out`, img, C, 1), x);
+  const image = (v: Value) => permute(reshape(v, [B, H, W, v.shape[1]]), [0, 3, 1, 2]); // [B, *, H, W]
+  const out = linear
+    ? image(nn.linear(`${name}.proj_out`, h, C))
+    : nn.conv2d(`${name}.proj_out`, image(h), C, 1);
+  return add(out, x);
 }

@@ -62,9 +62,10 @@ export function ldmUNetForward(
   // 1. Time embedding: Linear-SiLU-Linear of the sinusoidal features.
   const tf = timestepEmbedding(t, mc);
   const emb = nn.linear(p("time_embed.2"), silu(nn.linear(p("time_embed.0"), tf, E)), E);
-  const st = (name: string, h: Value) => {
-    const { heads, dimHead } = headsAt(c, h.shape[1]);
-    return spatialTransformer(nn, name, h, context, heads, dimHead, c.transformerDepth, c.groups);
+  const st = (name: string, h: Value, level: number) => {
+    const { heads, dimHead } = headsAt(c, h.shape[1], level);
+    const d = c.transformerDepth, linear = c.useLinearProjection ?? false;
+    return spatialTransformer(nn, name, h, context, heads, dimHead, d, c.groups, linear);
   };
   // 2. Input blocks; every output is kept for the skip connections.
   let h = nn.conv2d(p("input_blocks.0.0"), x, mc, 3, { padding: 1 });
@@ -73,7 +74,7 @@ export function ldmUNetForward(
   c.channelMult.forEach((mult, level) => {
     for (let r = 0; r < c.numResBlocks; r++, idx++) {
       h = resBlock(nn, p(`input_blocks.${idx}.0`), h, emb, mult * mc, c.groups);
-      if (c.attentionResolutions.includes(ds)) h = st(p(`input_blocks.${idx}.1`), h);
+      if (c.attentionResolutions.includes(ds)) h = st(p(`input_blocks.${idx}.1`), h, level);
       hs.push(h);
     }
     if (level !== c.channelMult.length - 1) {
@@ -85,7 +86,7 @@ export function ldmUNetForward(
   // 3. Middle block: ResBlock, SpatialTransformer, ResBlock.
   const ch = h.shape[1];
   h = resBlock(nn, p("middle_block.0"), h, emb, ch, c.groups);
-  h = st(p("middle_block.1"), h);
+  h = st(p("middle_block.1"), h, c.channelMult.length - 1);
   h = resBlock(nn, p("middle_block.2"), h, emb, ch, c.groups);
   // 4. Output blocks, each fed the concatenation with the matching input-block output.
   let o = 0;
@@ -101,7 +102,7 @@ export function ldmUNetForward(
         c.groups,
       );
       let k = 1;
-      if (c.attentionResolutions.includes(ds)) h = st(p(`output_blocks.${o}.${k++}`), h);
+      if (c.attentionResolutions.includes(ds)) h = st(p(`output_blocks.${o}.${k++}`), h, level);
       if (level && i === c.numResBlocks) {
         h = upsample(nn, p(`output_blocks.${o}.${k}`), h);
         ds /= 2;

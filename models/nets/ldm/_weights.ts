@@ -55,10 +55,32 @@ export async function readLdmState(
 }
 
 /**
+ * How a {@link CheckpointParamStore} finds and keeps the checkpoint's tensors.
+ *
+ * @example
+ * ```ts
+ * import type { CheckpointStoreOptions } from "./_weights.ts";
+ * const o: CheckpointStoreOptions = { keyOf: (n) => n.replace("time_embed.0", "time_embedding.linear_1"), copy: true };
+ * ```
+ */
+export interface CheckpointStoreOptions {
+  /** The checkpoint key holding the weight the graph names `name` (default: the same name). */
+  keyOf?: (name: string) => string;
+  /**
+   * Copy float32 tensors instead of keeping views of the file's bytes, so the file buffer can
+   * be collected once every weight was read (default false).
+   */
+  copy?: boolean;
+  /** What strict-loading errors tell the user to check (default "the configuration (--ldm-config)"). */
+  configHint?: string;
+}
+
+/**
  * A {@link ParamStore} filled lazily from a checkpoint: each weight the graph builder asks
- * for is looked up (EMA copy first when `ema`), checked against the shape the builder
- * expects, and converted to float32 in the stored layout. `hint` is added to missing-key
- * errors (e.g. what the file looks like instead).
+ * for is looked up (EMA copy first when `ema`; under `o.keyOf(name)` when the file names it
+ * differently), checked against the shape the builder expects, and converted to float32 in
+ * the stored layout. `hint` is added to missing-key errors (e.g. what the file looks like
+ * instead).
  *
  * @example
  * ```ts
@@ -77,6 +99,7 @@ export class CheckpointParamStore extends ParamStore {
     readonly model: string,
     readonly ema: boolean,
     readonly hint = "",
+    readonly o: CheckpointStoreOptions = {},
   ) {
     super(() => {
       throw new Error("A checkpoint-backed store has every weight; nothing to initialise");
@@ -93,13 +116,14 @@ export class CheckpointParamStore extends ParamStore {
   ): StoredParam {
     if (this.entries.has(name)) return super.get(name, shape, init, trainable, toTorch);
     const torchShape = toTorch ? toTorch.map((i) => shape[i]) : shape;
-    const ek = this.ema ? emaKey(name) : undefined;
-    const key = ek && this.tensors.has(ek) ? ek : name;
+    const fileKey = this.o.keyOf?.(name) ?? name;
+    const ek = this.ema ? emaKey(fileKey) : undefined;
+    const key = ek && this.tensors.has(ek) ? ek : fileKey;
     const t = this.tensors.get(key);
     if (!t) {
       throw new CheckpointError(
         this.source,
-        `key '${name}' missing (${this.model} needs ${dims(torchShape)})${this.hint}`,
+        `key '${fileKey}' missing (${this.model} needs ${dims(torchShape)})${this.hint}`,
       );
     }
     if (t.shape.join() !== torchShape.join()) {
@@ -115,8 +139,9 @@ export class CheckpointParamStore extends ParamStore {
       );
     }
     this.used.add(key);
-    if (key !== name) this.used.add(name);
-    const values = toFloat32(t);
+    if (key !== fileKey) this.used.add(fileKey);
+    const float = toFloat32(t);
+    const values = this.o.copy && float === t.data ? float.slice() : float;
     const data = toTorch
       ? permuteData(values, torchShape, toTorch.map((_, i) => toTorch.indexOf(i)))
       : values;
@@ -136,7 +161,7 @@ export class CheckpointParamStore extends ParamStore {
         this.source,
         `unexpected key${extra.length > 1 ? "s" : ""} ${shown}` +
           (extra.length > 5 ? ` and ${extra.length - 5} more` : "") +
-          ` for ${this.model}; check the configuration (--ldm-config)`,
+          ` for ${this.model}; check ${this.o.configHint ?? "the configuration (--ldm-config)"}`,
       );
     }
   }

@@ -41,6 +41,17 @@ export interface LdmUNetConfig {
   contextDim: number;
   /** GroupNorm groups of the residual blocks and transformers (openaimodel: 32). */
   groups: number;
+  /**
+   * Linear `proj_in`/`proj_out` on the token rows instead of 1x1 convs (Stable Diffusion 2.x's
+   * `use_linear_in_transformer`; absent or false: the convs of LDM and SD 1.x).
+   */
+  useLinearProjection?: boolean;
+  /**
+   * Heads of the attentions at each level (input and output blocks of level i; the middle
+   * block takes the last), overriding `numHeads` and `numHeadChannels`: diffusers' per-block
+   * `attention_head_dim` list when the head widths differ between levels.
+   */
+  levelHeads?: number[];
 }
 
 /**
@@ -117,17 +128,27 @@ export const CIN256_V2: Readonly<LdmConfig> = Object.freeze({
 });
 
 /**
- * Heads and head width of an attention at `ch` channels, as openaimodel computes them
- * (legacy: dim_head = ch / num_heads with the spatial transformer).
+ * Heads and head width of an attention at `ch` channels of level `level`, as openaimodel
+ * computes them (legacy: dim_head = ch / num_heads with the spatial transformer), or from
+ * `levelHeads` when the configuration has it.
  *
  * @example
  * ```ts
  * import { CIN256_V2_UNET, headsAt } from "./config.ts";
  * headsAt(CIN256_V2_UNET, 384); // { heads: 1, dimHead: 384 }
+ * headsAt({ ...CIN256_V2_UNET, levelHeads: [1, 2, 4, 8] }, 384, 1); // { heads: 2, dimHead: 192 }
  * ```
  */
-export function headsAt(c: LdmUNetConfig, ch: number): { heads: number; dimHead: number } {
-  const heads = c.numHeadChannels === -1 ? c.numHeads : Math.floor(ch / c.numHeadChannels);
+export function headsAt(
+  c: LdmUNetConfig,
+  ch: number,
+  level = -1,
+): { heads: number; dimHead: number } {
+  const heads = c.levelHeads && level >= 0
+    ? c.levelHeads[level]
+    : c.numHeadChannels === -1
+    ? c.numHeads
+    : Math.floor(ch / c.numHeadChannels);
   return { heads, dimHead: Math.floor(ch / heads) };
 }
 
@@ -162,8 +183,19 @@ export function checkLdmUNetConfig(c: LdmUNetConfig): void {
   if (!c.channelMult.length || !c.channelMult.every((m) => Number.isInteger(m) && m > 0)) {
     throw new RangeError(`LDM U-Net config: channelMult [${c.channelMult}] must be positive`);
   }
-  if (c.numHeads === -1 && c.numHeadChannels === -1) {
-    throw new RangeError("LDM U-Net config: set numHeads or numHeadChannels");
+  if (c.levelHeads) {
+    const ok = c.levelHeads.length === c.channelMult.length &&
+      c.levelHeads.every((h, i) =>
+        Number.isInteger(h) && h > 0 && !(c.channelMult[i] * c.modelChannels % h)
+      );
+    if (!ok) {
+      throw new RangeError(
+        `LDM U-Net config: levelHeads [${c.levelHeads}] must give, for each of the ` +
+          `${c.channelMult.length} levels, a head count dividing its channels`,
+      );
+    }
+  } else if (c.numHeads === -1 && c.numHeadChannels === -1) {
+    throw new RangeError("LDM U-Net config: set numHeads, numHeadChannels or levelHeads");
   }
   const down = 2 ** (c.channelMult.length - 1);
   if (c.imageSize % down) {
