@@ -182,7 +182,7 @@ export class GaussianSchedule {
   ) {
     const n = betas.length;
     this.numSteps = n;
-    let acp = new Float64Array(n);
+    let acp: Float64Array = new Float64Array(n);
     let prod = 1;
     for (let i = 0; i < n; i++) {
       if (!(betas[i] > 0 && betas[i] <= 1)) {
@@ -191,7 +191,7 @@ export class GaussianSchedule {
       prod *= 1 - betas[i];
       acp[i] = prod;
     }
-    let prev = new Float64Array(n);
+    let prev: Float64Array = new Float64Array(n);
     prev[0] = 1;
     prev.set(acp.subarray(0, n - 1), 1);
     if (alphas) ({ acp, prev } = alphas); // explicit alpha-bars (diffusers' DDIM timesteps)
