@@ -310,3 +310,12 @@ Deno.test("unpickle() fails only with PickleError on thousands of corrupted pick
     }
   }
 });
+
+Deno.test("sniffFormat() reads a safetensors file whose header length starts with byte 0x80 as safetensors, not a legacy pickle", async () => {
+  const file = new URL("./fixtures/sd/pipeline/text_encoder/model.safetensors", import.meta.url)
+    .pathname;
+  const head = (await Deno.readFile(file)).subarray(0, 9);
+  assert.equal(head[0], 0x80); // header length 0x1080: the first byte is a pickle PROTO opcode
+  assert.equal(await sniffFormat(file), "safetensors");
+  assert.equal((await loadCheckpoint(file)).format, "safetensors");
+});

@@ -104,7 +104,9 @@ Deno.test("SD DDIM loops with text CFG and Algorithm 1 match diffusers' DDIMSche
         d = Math.max(d, Math.abs(out[i] - want[i]));
         m = Math.max(m, Math.abs(want[i]));
       }
-      console.log(`${c.key}: max |ours - diffusers| ${d.toExponential(2)} (max |x| ${m.toFixed(2)})`);
+      console.log(
+        `${c.key}: max |ours - diffusers| ${d.toExponential(2)} (max |x| ${m.toFixed(2)})`,
+      );
       assert.ok(d <= 2e-4 * Math.max(1, m), `${c.key}: ${d} vs max ${m}`);
     } finally {
       await den.release();

@@ -44,7 +44,9 @@ export interface DiffusersTimesteps {
  */
 export function diffusersTimesteps(T: number, S: number, d: DiffusersTimesteps): number[] {
   if (!(Number.isInteger(S) && S >= 1 && S <= T)) {
-    throw new RangeError(`Inference steps must be an integer in 1..${T} (the training steps), got ${S}`);
+    throw new RangeError(
+      `Inference steps must be an integer in 1..${T} (the training steps), got ${S}`,
+    );
   }
   if (!(Number.isInteger(d.offset) && d.offset >= 0)) {
     throw new RangeError(`steps_offset must be a non-negative integer, got ${d.offset}`);
@@ -62,7 +64,9 @@ export function diffusersTimesteps(T: number, S: number, d: DiffusersTimesteps):
     for (let i = 0; i < n; i++) out.push(roundHalfEven(T - i * ratio) - 1);
   } else {
     throw new RangeError(
-      `timestep_spacing '${(d as { spacing: string }).spacing}' is not one of leading, trailing, linspace`,
+      `timestep_spacing '${
+        (d as { spacing: string }).spacing
+      }' is not one of leading, trailing, linspace`,
     );
   }
   const bad = out.find((t) => t < 0 || t >= T);

@@ -191,10 +191,12 @@ export async function sniffFormat(path: string): Promise<CheckpointFormat> {
   if (n === 0) {
     throw new CheckpointError(path, "the file is empty; expected safetensors or a torch.save file");
   }
-  if ((head[0] === 0x50 && head[1] === 0x4b) || head[0] === 0x80) return "pytorch"; // "PK", PROTO
   // "{" opens the JSON header; its length is checked by the safetensors reader, whose
-  // errors say what is wrong with it (too long for the format, longer than the file).
+  // errors say what is wrong with it (too long for the format, longer than the file). Tested
+  // first: a header of 0x..80 bytes starts with 0x80, a pickle's PROTO opcode (a legacy
+  // torch.save file starts 80 02 8a 0a 6c fc 9c 46 f9: never "{" at byte 8).
   if (n === 9 && head[8] === 0x7b) return "safetensors";
+  if ((head[0] === 0x50 && head[1] === 0x4b) || head[0] === 0x80) return "pytorch"; // "PK", PROTO
   throw new CheckpointError(
     path,
     "unknown format: expected safetensors (8-byte header length, then '{') or a torch.save " +

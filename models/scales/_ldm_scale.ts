@@ -116,7 +116,7 @@ export async function loadLdmScale(src: LdmSource, only?: ScalePart): Promise<Lo
     learnSigma: false,
     forward: async (x, t, y) => (await (loaded ??= load())).forward(x, t, y),
     release: async () => {
-      if (loaded) await (await loaded).release();
+      if (loaded) await loaded.then((d) => d.release(), () => {}); // a failed load holds nothing
     },
   };
   const hash = (await sha256Hex(`${await sha256File(src.ldm)}\n${codec.id}\n${config.name}`))

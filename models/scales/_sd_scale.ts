@@ -83,7 +83,9 @@ export async function loadSdScale(src: SdSource, only?: ScalePart): Promise<Load
   const f = 2 ** (blocks.length - 1);
   const imageSize = src.imageSize ?? (sampleSize as number) * f;
   if (!(Number.isInteger(imageSize) && imageSize >= f && imageSize % f === 0)) {
-    throw new RangeError(`Stable Diffusion: --image-size must be a multiple of ${f}, got ${imageSize}`);
+    throw new RangeError(
+      `Stable Diffusion: --image-size must be a multiple of ${f}, got ${imageSize}`,
+    );
   }
   const { classes, prompts } = await sdClassPrompts(src.prompts, src.promptTemplate);
   const base = facts(src, folder, classes);
@@ -111,7 +113,7 @@ export async function loadSdScale(src: SdSource, only?: ScalePart): Promise<Load
     learnSigma: false,
     forward: async (x, t, y) => (await (loaded ??= load())).forward(x, t, y),
     release: async () => {
-      if (loaded) await (await loaded).release();
+      if (loaded) await loaded.then((d) => d.release(), () => {}); // a failed load holds nothing
     },
   };
   if (only === "denoiser") return { ...base, denoiser, release: () => denoiser.release() };

@@ -164,10 +164,14 @@ export async function readSdFolder(root: string): Promise<SdFolder> {
   const vae = await readJsonObject(vaePath);
   const scalingFactor = vae.scaling_factor ?? SD_DEFAULT_SCALING_FACTOR;
   if (typeof scalingFactor !== "number" || !(scalingFactor > 0 && scalingFactor < 100)) {
-    throw new RangeError(`${vaePath}: scaling_factor must be a positive number, got ${scalingFactor}`);
+    throw new RangeError(
+      `${vaePath}: scaling_factor must be a positive number, got ${scalingFactor}`,
+    );
   }
   if (vae.shift_factor !== undefined && vae.shift_factor !== null && vae.shift_factor !== 0) {
-    throw new RangeError(`${vaePath}: shift_factor ${vae.shift_factor} is not supported (SD 1.x/2.x have none)`);
+    throw new RangeError(
+      `${vaePath}: shift_factor ${vae.shift_factor} is not supported (SD 1.x/2.x have none)`,
+    );
   }
   const ss = vae.sample_size;
   return {
@@ -195,7 +199,9 @@ export function readScheduler(json: Record<string, unknown>, file: string): SdSc
   const key = (k: string, msg: string) => new RangeError(`${file}: ${k} ${msg}`);
   const num = (k: string, dflt: number) => {
     const v = json[k] ?? dflt;
-    if (typeof v !== "number" || !Number.isFinite(v)) throw key(k, `must be a number, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw key(k, `must be a number, got ${JSON.stringify(v)}`);
+    }
     return v;
   };
   const bool = (k: string, dflt: boolean) => {
@@ -214,9 +220,16 @@ export function readScheduler(json: Record<string, unknown>, file: string): SdSc
   if (kind !== "linear" && kind !== "scaled_linear") {
     throw key("beta_schedule", `'${kind}' is not supported (linear, scaled_linear)`);
   }
-  const betas: BetaSchedule = { kind, start: num("beta_start", 0.0001), end: num("beta_end", 0.02) };
+  const betas: BetaSchedule = {
+    kind,
+    start: num("beta_start", 0.0001),
+    end: num("beta_end", 0.02),
+  };
   if (!(betas.start > 0 && betas.end >= betas.start && betas.end < 1)) {
-    throw key("beta_start/beta_end", `need 0 < beta_start <= beta_end < 1, got ${betas.start}..${betas.end}`);
+    throw key(
+      "beta_start/beta_end",
+      `need 0 < beta_start <= beta_end < 1, got ${betas.start}..${betas.end}`,
+    );
   }
   const pred = json.prediction_type ?? "epsilon";
   if (pred !== "epsilon" && pred !== "v_prediction") {
@@ -229,7 +242,7 @@ export function readScheduler(json: Record<string, unknown>, file: string): SdSc
     throw key(
       "clip_sample",
       "is true (DDIMScheduler's default when the key is missing): clipping x0 to [-1, 1] is " +
-        "wrong for SD latents and not supported; SD's own configs set \"clip_sample\": false",
+        'wrong for SD latents and not supported; SD\'s own configs set "clip_sample": false',
     );
   }
   const spacing = json.timestep_spacing ?? "leading";
