@@ -110,3 +110,24 @@ function otherModel(keys: string[]): string {
   if (starts("text_model.")) return "; it looks like a CLIP text encoder (text_encoder/)";
   return "";
 }
+
+/**
+ * Frees the memory of a file's tensors now (detaching their buffers) and empties the map, once
+ * the store holds its own float32 copies: without it the file's bytes (SD 1.5: 1.7 GB in fp16,
+ * 3.4 GB in fp32) would stay until the next full garbage collection, beside the session's copy.
+ *
+ * @example
+ * ```ts
+ * import { freeTensors } from "./_weights.ts";
+ * const m = new Map([["w", { dtype: "F32" as const, shape: [2], data: new Float32Array(2) }]]);
+ * freeTensors(m); // m.size === 0
+ * ```
+ */
+export function freeTensors(tensors: Map<string, Tensor>): void {
+  const buffers = new Set<ArrayBuffer>();
+  for (const t of tensors.values()) {
+    if (t.data.buffer instanceof ArrayBuffer) buffers.add(t.data.buffer);
+  }
+  tensors.clear();
+  for (const b of buffers) if (!b.detached) b.transfer(0);
+}

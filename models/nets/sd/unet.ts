@@ -20,7 +20,7 @@ import type { SessionOptions } from "../../graph/session.ts";
 import { reshape } from "../../graph/ops/shape.ts";
 import { CheckpointParamStore, ldmUNetForward } from "../ldm/mod.ts";
 import { readSdUNetConfig, type SdUNetConfig } from "./unet_config.ts";
-import { detectLayout, folderWeights, readWeights } from "./_weights.ts";
+import { detectLayout, folderWeights, freeTensors, readWeights } from "./_weights.ts";
 import { diffusersName } from "./_key_map.ts";
 
 /**
@@ -138,7 +138,7 @@ export class SdUNet {
     const unet = new SdUNet(config, store);
     unet.graph(1, 1); // reads and checks every weight now
     if (o.strict ?? true) store.checkAllUsed(prefix);
-    tensors.clear(); // the store holds float32 copies; let the file's bytes go
+    freeTensors(tensors); // the store holds its own float32 copies (copy: true)
     return unet;
   }
 
