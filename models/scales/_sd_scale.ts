@@ -101,6 +101,7 @@ export async function loadSdScale(src: SdSource, only?: ScalePart): Promise<Load
       predictionType: folder.scheduler.predictionType,
       latentSize: imageSize / f,
       session,
+      releaseWeights: true, // this scale owns the U-Net: the session keeps the only copy
     });
   };
   const latent = imageSize / f;

@@ -11,6 +11,7 @@
 import type { Denoiser, PredictionType } from "../../diffusion/denoiser.ts";
 import type { SessionOptions } from "../../graph/session.ts";
 import { SessionCache } from "../../graph/batch_sessions.ts";
+import { SD_UNET_SESSION_OPTIONS } from "./unet.ts";
 import type { ClipTokenizer } from "../../text/clip_tokenizer.ts";
 import type { ClipTextEncoder } from "../clip/text_encoder.ts";
 import type { SdUNet } from "./unet.ts";
@@ -85,10 +86,14 @@ export interface SdDenoiserOptions {
   predictionType: PredictionType;
   /** Latent side (default: the U-Net's `sample_size`). */
   latentSize?: number;
-  /** onnxruntime settings of the U-Net sessions. */
+  /** onnxruntime settings of the U-Net session (on top of {@link SD_UNET_SESSION_OPTIONS}). */
   session?: SessionOptions;
-  /** U-Net sessions kept (one per batch size). Default 2. */
-  maxSessions?: number;
+  /**
+   * Free the U-Net's JavaScript copy of the weights once its session exists (the onnxruntime
+   * session holds the only other copy: SD 1.5 at 512 px then fits in 8 GB). The U-Net cannot
+   * build another graph afterwards; only the owner of `unet` should set it. Default false.
+   */
+  releaseWeights?: boolean;
 }
 
 /**
@@ -134,7 +139,19 @@ export function sdDenoiser(unet: SdUNet, text: PromptEncoder, o: SdDenoiserOptio
     );
   }
   const T = text.tokens, D = text.dim;
-  const sessions = new SessionCache((b) => unet.toModel(b, T, S), o.session, o.maxSessions ?? 2);
+  // One session, built for the first batch size seen; other batches are split or zero-padded
+  // to it (the network treats each sample alone, so the results do not change).
+  const sessions = new SessionCache(
+    (b) => unet.toModel(b, T, S),
+    { ...SD_UNET_SESSION_OPTIONS, ...o.session },
+    1,
+  );
+  let width = 0; // the session's batch size
+  const session = async () => {
+    const s = await sessions.session(width);
+    if (o.releaseWeights) unet.release();
+    return s;
+  };
   const cache = new Map<number, Promise<Float32Array>>();
   const context = (id: number): Promise<Float32Array> => {
     if (!(Number.isInteger(id) && id >= 0 && id <= K)) {
@@ -162,15 +179,23 @@ export function sdDenoiser(unet: SdUNet, text: PromptEncoder, o: SdDenoiserOptio
             `expected [B, ${C}, ${S}, ${S}], [B], [B] with B >= 1`,
         );
       }
-      const ctx = new Float32Array(B * T * D); // [B, T, D]
-      for (let b = 0; b < B; b++) ctx.set(await context(y[b]), b * T * D);
-      const s = await sessions.session(B);
-      const { out } = await s.run({
-        x: { dtype: "F32", shape: [B, C, S, S], data: x },
-        t: { dtype: "F32", shape: [B], data: t },
-        context: { dtype: "F32", shape: [B, T, D], data: ctx },
-      });
-      return out.data as Float32Array;
+      width ||= B;
+      const result = new Float32Array(B * per); // [B, C, S, S]
+      for (let b0 = 0; b0 < B; b0 += width) {
+        const n = Math.min(width, B - b0);
+        const xs = new Float32Array(width * per), ts = new Float32Array(width);
+        const ctx = new Float32Array(width * T * D); // [width, T, D]; rows past n stay 0
+        xs.set(x.subarray(b0 * per, (b0 + n) * per));
+        ts.set(t.subarray(b0, b0 + n));
+        for (let b = 0; b < n; b++) ctx.set(await context(y[b0 + b]), b * T * D);
+        const { out } = await (await session()).run({
+          x: { dtype: "F32", shape: [width, C, S, S], data: xs },
+          t: { dtype: "F32", shape: [width], data: ts },
+          context: { dtype: "F32", shape: [width, T, D], data: ctx },
+        });
+        result.set((out.data as Float32Array).subarray(0, n * per), b0 * per);
+      }
+      return result;
     },
     async release() {
       await sessions.release();
