@@ -22,6 +22,12 @@ export interface OpenOptions {
   imageSize?: number;
   /** paper: the DiT's classes (ImageNet-1K: 1000). */
   numClasses?: number;
+  /** paper, instead of `dit` and `vae`: a diffusers Stable Diffusion 1.x/2.x folder. */
+  sd?: string;
+  /** With `sd`: text around each class name ("{}", the paper's; "a photo of a {}"). */
+  promptTemplate?: string;
+  /** With `sd`: a JSON file mapping class folder names to prompt texts. */
+  prompts?: string;
   /** A folder with `train/` and `val/` ImageFolders (default: the shipped ImageNette-64). */
   data?: string;
   /** The classes (wnids) to distil (default: the cpu model's classes; required at paper scale). */
@@ -64,6 +70,9 @@ export async function openRun(
     vae: "string",
     imageSize: "integer",
     numClasses: "integer",
+    sd: "string",
+    promptTemplate: "string",
+    prompts: "string",
     data: "string",
     classes: "strings",
     ipc: "integer",
@@ -78,12 +87,33 @@ export async function openRun(
   }
   if (o.ipc < 1) throw new RangeError(`Distiller.open: option 'ipc' must be >= 1, got ${o.ipc}`);
   const paper = o.scale === "paper";
-  for (const k of paper ? ["dit", "vae", "imageSize", "data", "classes"] : []) {
+  const sd = o.sd !== undefined;
+  for (const k of ["promptTemplate", "prompts"]) {
+    if ((o as Record<string, unknown>)[k] !== undefined && !sd) {
+      throw new TypeError(
+        `Distiller.open: option '${k}' goes with 'sd' (a Stable Diffusion folder)`,
+      );
+    }
+  }
+  if (sd && (!paper || o.dit !== undefined)) {
+    throw new TypeError(`Distiller.open: option 'sd' needs scale "paper" and no 'dit'`);
+  }
+  const needs = sd ? ["data", "classes"] : ["dit", "vae", "imageSize", "data", "classes"];
+  for (const k of paper ? needs : []) {
     if ((o as Record<string, unknown>)[k] === undefined) {
       throw new TypeError(`Distiller.open: the paper scale needs '${k}'`);
     }
   }
-  const scale = paper
+  const scale = sd
+    ? await loadScale({
+      scale: "paper",
+      sd: o.sd!,
+      promptTemplate: o.promptTemplate,
+      prompts: o.prompts,
+      imageSize: o.imageSize,
+      threads: o.threads,
+    })
+    : paper
     ? await loadScale({
       scale: "paper",
       dit: o.dit,

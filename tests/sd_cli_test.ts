@@ -9,6 +9,7 @@ import { listImageFolder } from "../stages/images/image_folder.ts";
 import { capture } from "./_cli_capture.ts";
 import { fastCpuArgs, reproduce } from "./_reproduce_setup.ts";
 import { tinySdFolder } from "./_sd_folder.ts";
+import { Distiller } from "../notebook/distiller.ts";
 
 const DATA = new URL("../data/imagenette-64", import.meta.url).pathname;
 
@@ -166,4 +167,31 @@ Deno.test("a Stable Diffusion folder with a missing file or a mismatched config 
   ]);
   assert.equal(bad.status, 2);
   assert.match(bad.err, /--prompts goes with --sd/);
+});
+
+Deno.test("Distiller.open({ scale: 'paper', sd }) distils with Stable Diffusion in a notebook", async () => {
+  const sd = await tinySdFolder();
+  const dir = await Deno.makeTempDir({ prefix: "mgd3-sd-nb-" });
+  await assert.rejects(
+    () => Distiller.open({ scale: "cpu", promptTemplate: "a {}" }),
+    /option 'promptTemplate' goes with 'sd'/,
+  );
+  const run = await Distiller.open({
+    scale: "paper",
+    sd,
+    promptTemplate: "a photo of a {}",
+    classes: ["n01440764", "n02102040"],
+    ipc: 2,
+    store: `${dir}/store`,
+    data: new URL("../data/imagenette-64", import.meta.url).pathname,
+  });
+  try {
+    await run.encode();
+    await run.discover();
+    const mgd3 = await run.sample({ lambda: 0.1 });
+    assert.match(mgd3.caption, /^MGD3 samples/);
+    assert.equal((await run.decode()).figures.length, 1);
+  } finally {
+    await run.release();
+  }
 });
