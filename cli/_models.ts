@@ -57,7 +57,7 @@ export const CODEC_FLAGS: Record<string, Flag> = {
   prompts: {
     type: "string",
     description:
-      'with --sd: JSON file {class folder name: prompt text} (default: ImageNet class names of the wnids)',
+      "with --sd: JSON file {class folder name: prompt text} (default: ImageNet class names of the wnids)",
   },
   "prompt-template": {
     type: "string",

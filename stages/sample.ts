@@ -25,7 +25,10 @@ import {
   makeBetas,
   spaceTimesteps,
 } from "../models/diffusion/schedule.ts";
-import { diffusersSchedule, type DiffusersTimesteps } from "../models/diffusion/diffusers_timesteps.ts";
+import {
+  diffusersSchedule,
+  type DiffusersTimesteps,
+} from "../models/diffusion/diffusers_timesteps.ts";
 import { guidedSteps, MGD3_DEFAULTS, type ModeGuidance } from "./diffusion/guidance.ts";
 import { Rng } from "../models/core/random.ts";
 import { ALL, type Shard } from "./store/shard.ts";

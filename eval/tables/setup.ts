@@ -123,9 +123,11 @@ function knows(src: ModelSource, m: ScaleModels, classes: readonly string[]): st
   if ("sd" in src) {
     const own = m.classes ?? [];
     const unknown = classes.filter((c) => !own.includes(c));
-    return unknown.length === 0 ? null : `Stable Diffusion has no prompt for ${
-      unknown.slice(0, 5).join(", ")
-    }${unknown.length > 5 ? `, ... (${unknown.length})` : ""}: give --prompts FILE.json`;
+    return unknown.length === 0
+      ? null
+      : `Stable Diffusion has no prompt for ${unknown.slice(0, 5).join(", ")}${
+        unknown.length > 5 ? `, ... (${unknown.length})` : ""
+      }: give --prompts FILE.json`;
   }
   return m.classIds === "imagenet" || classes.length <= m.numClasses
     ? null
