@@ -359,3 +359,14 @@ Deno.test("reportName: the protocol's own settings, --quick and overrides each g
   assert.notEqual(a, b);
   assert.equal(a, await reportName(TABLES.table6, { ...base, epochs: 1 }));
 });
+
+Deno.test("reportName: a slice of a table's IPCs (--ipc) gets its own report", async () => {
+  const base = {
+    scale: "cpu",
+    models: { scale: "cpu", model: "m.safetensors" },
+    data: {},
+  } as const;
+  const slice = await reportName(TABLES.table1, { ...base, ipcs: [10] });
+  assert.notEqual(slice, await reportName(TABLES.table1, base));
+  assert.match(slice, /^tables\/table1-[0-9a-f]{8}$/);
+});

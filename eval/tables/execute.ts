@@ -13,7 +13,7 @@ import { discover } from "../../stages/discover.ts";
 import { sample } from "../../stages/sample.ts";
 import { decode, DECODE_DEFAULTS } from "../../stages/decode.ts";
 import type { Shard } from "../../stages/store/shard.ts";
-import { hardLabelEval } from "../protocols/hard_label.ts";
+import { type EpochInfo, hardLabelEval } from "../protocols/hard_label.ts";
 import { softLabelEval } from "../protocols/soft_label.ts";
 import { trainTeacher } from "../protocols/teacher.ts";
 import { measure } from "../measure.ts";
@@ -36,6 +36,20 @@ export function imagesOf(store: Store, artifact: string): string {
 }
 
 /**
+ * Observers of a unit's run (profiling): they see progress, they change nothing.
+ *
+ * @example
+ * ```ts
+ * import type { UnitHooks } from "./execute.ts";
+ * const hooks: UnitHooks = { onEpoch: (e) => console.log(e.epoch, e.top1) };
+ * ```
+ */
+export interface UnitHooks {
+  /** Called after every epoch of a hard-label evaluation unit (validated or not). */
+  onEpoch?: (e: EpochInfo) => void;
+}
+
+/**
  * Runs a unit; class-level stages run the classes of `shard` (finished classes skipped).
  *
  * @example
@@ -50,6 +64,7 @@ export async function executeUnit(
   u: Unit,
   shard: Shard,
   scale: Scale,
+  hooks: UnitHooks = {},
 ): Promise<void> {
   switch (u.kind) {
     case "encode":
@@ -116,7 +131,12 @@ export async function executeUnit(
         imageSize: u.imageSize,
       };
       if (u.protocol === "hard") {
-        await hardLabelEval(store, { ...common, model: u.network, evalEvery: u.evalEvery });
+        await hardLabelEval(store, {
+          ...common,
+          model: u.network,
+          evalEvery: u.evalEvery,
+          ...(hooks.onEpoch ? { onEpoch: hooks.onEpoch } : {}),
+        });
       } else await softLabelEval(store, { ...common, student: u.network, teacher: u.teacher! });
       return;
     }

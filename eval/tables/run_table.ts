@@ -27,8 +27,8 @@ import { type DataPaths, type DataResolution, type DatasetId, resolveData } from
 import { loadScaleModels, missingModelFlags, type TableModels } from "./setup.ts";
 import type { ModelSource } from "../../models/scales/mod.ts";
 import { planTable } from "./plan.ts";
-import type { Plan } from "./units.ts";
-import { executeUnit, isComplete } from "./execute.ts";
+import type { Plan, Unit } from "./units.ts";
+import { executeUnit, isComplete, type UnitHooks } from "./execute.ts";
 import { type TableResults, writeReport } from "./report.ts";
 
 /**
@@ -80,6 +80,8 @@ export interface RunTableOptions {
   epochs?: number;
   /** Evaluate every cell with these networks instead of the table's. */
   networks?: string[];
+  /** Keep only the columns of these IPCs (a slice of a table; default: every column). */
+  ipcs?: number[];
   /** Keep only these classes of each dataset. */
   classes?: string[];
   /** Image side of the evaluations (default: 224 paper, 64 cpu). */
@@ -95,6 +97,11 @@ export interface RunTableOptions {
   pollSeconds?: number;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
+  /**
+   * Profiling observers: `onUnit` after every unit this worker runs (its wall-clock seconds),
+   * `onEpoch` after every hard-label evaluation epoch (tools/profile_table.ts).
+   */
+  profile?: UnitHooks & { onUnit?: (u: Unit, seconds: number) => void };
 }
 
 /**
@@ -153,7 +160,9 @@ export async function runTable(
     log(`[${t.id} ${((performance.now() - start) / 1000).toFixed(0)}s] ${s}`);
   const shard = o.shard ?? ALL;
   const seeds = o.quick ? [(o.seeds ?? t.seeds)[0]] : (o.seeds ?? t.seeds);
-  const keep = (ci: number) => !o.quick || !t.quick || t.quick.keep(t.columns[ci]);
+  const keep = (ci: number) =>
+    (!o.quick || !t.quick || t.quick.keep(t.columns[ci])) &&
+    (!o.ipcs || o.ipcs.includes(t.columns[ci].ipc));
   const missing = await missingModelFlags(o.models);
   const models = missing.length ? null : await loadScaleModels(o.models);
   const minimax = models && o.minimax
@@ -265,8 +274,8 @@ function minimaxSource(src: ModelSource, file: string): ModelSource {
  * ```
  */
 export async function reportName(t: TableDef, o: RunTableOptions): Promise<string> {
-  const { seeds, epochs, networks, classes, evalSize } = o;
-  const overrides = canonicalJson({ seeds, epochs, networks, classes, evalSize });
+  const { seeds, epochs, networks, classes, evalSize, ipcs } = o;
+  const overrides = canonicalJson({ seeds, epochs, networks, classes, evalSize, ipcs });
   // an LDM or SD run fills other rows than a DiT run
   const family = "ldm" in o.models ? "-ldm" : "sd" in o.models ? "-sd" : "";
   const name = `tables/${t.id}${family}${o.quick ? "-quick" : ""}`;
@@ -297,7 +306,10 @@ async function execute(
       }`,
     );
     const minimax = u.kind === "sample" && u.recipe.denoiser === "minimax";
-    await executeUnit(store, minimax ? models.minimax! : models.own, u, shard, o.scale);
+    const t0 = performance.now();
+    const m = minimax ? models.minimax! : models.own;
+    await executeUnit(store, m, u, shard, o.scale, o.profile ?? {});
+    o.profile?.onUnit?.(u, (performance.now() - t0) / 1000);
     ran++;
   }
   return { ran, skipped };

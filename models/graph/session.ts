@@ -42,6 +42,14 @@ export interface SessionOptions {
    * event per node run with its op type and microseconds) when the session is released.
    */
   profile?: string;
+  /**
+   * onnxruntime's CPU memory arena (default true). The arena keeps the largest working set a
+   * session ever needed until the session is released, and each session has its own; without it
+   * a run's intermediates go back to the system when the run ends.
+   */
+  memArena?: boolean;
+  /** onnxruntime's memory pattern (one planned block per input shape; default true). */
+  memPattern?: boolean;
 }
 
 /** Static description of one session input or output. */
@@ -133,6 +141,8 @@ export class Session {
       ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
       ...(opts.interOpThreads ? { interOpNumThreads: opts.interOpThreads } : {}),
       ...(external.length ? { externalData: external } : {}),
+      ...(opts.memArena === false ? { enableCpuMemArena: false } : {}),
+      ...(opts.memPattern === false ? { enableMemPattern: false } : {}),
       ...(opts.profile ? { enableProfiling: true, profileFilePrefix: opts.profile } : {}),
       ...(extra ? { extra } : {}),
     };
