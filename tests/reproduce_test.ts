@@ -227,6 +227,10 @@ Deno.test("table1 --quick, the lambda sweep and fig6 run Random, D4M, sweeps and
   assert.equal(typeof avg.ours["DiT + MGD3"], "number");
   assert.match(fig6.markdown!, /\| n01440764 \| 0\.35 \| \d\.\d\d \| 0\.82 \| \d\.\d\d \|/);
   await Deno.stat(`${fig6.dir}/plots/fig6.png`);
+  // Mode coverage of each measured set, latent and t-SNE, in results.json and the markdown.
+  const spaces = new Set(fig6.results!.coverage!.map((r) => r.space));
+  assert.deepEqual([...spaces], ["latent", "tsne"]);
+  assert.match(fig6.markdown!, /\| latent \| DiT \+ MGD3 \| \d+\.\d{3} \|/);
 });
 
 Deno.test("the paper scale runs table6 with a DiT checkpoint and an AutoencoderKL whose latents match its input", async () => {

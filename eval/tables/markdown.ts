@@ -7,6 +7,7 @@
  * @module
  */
 import type { CellResult, TableResults, TableValue } from "./results.ts";
+import { COVERAGE_LEGEND, formatCoverageTable } from "../metrics/coverage_table.ts";
 
 /** Tables with at most this many columns print one line per method (paper, ours side by side). */
 const WIDE_MAX_COLUMNS = 6;
@@ -109,6 +110,16 @@ export function formatMarkdown(
           methods.map((m) => `${row.paper[m] ?? "—"} | ${row.ours[m].toFixed(2)}`).join(" | ")
         } |`
       ),
+    );
+  }
+  if (r.coverage?.length) {
+    lines.push(
+      "",
+      "Mode coverage (first seed's samples, the modes they were drawn from):",
+      "",
+      formatCoverageTable({ rows: r.coverage }),
+      "",
+      COVERAGE_LEGEND,
     );
   }
   if (reasons.length) {

@@ -115,6 +115,11 @@ async function addMetrics(store: Store, t: TableDef, measure: string, r: TableRe
     const v = table.average.values[c.row];
     if (c.status === "run" && v !== undefined) c.ours = { mean: v, std: null };
   }
+  try {
+    r.coverage = JSON.parse(await Deno.readTextFile(`${dir}/coverage.json`)).rows;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
   r.classwise = [...table.rows, { className: "Average", values: table.average.values }].map((
     row,
   ) => ({

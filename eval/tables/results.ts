@@ -5,6 +5,7 @@
  * @module
  */
 import type { TableDef } from "./spec.ts";
+import type { CoverageRow } from "../metrics/coverage_table.ts";
 
 /**
  * A mean with its std (null: not reported) and the number of runs behind it.
@@ -86,6 +87,11 @@ export interface TableResults {
   cells: CellResult[];
   /** Metrics tables: per class, paper and ours per row label. */
   classwise?: { className: string; paper: Record<string, string>; ours: Record<string, number> }[];
+  /**
+   * Metrics tables: mode coverage per space and method beside diversity and representativeness
+   * (the measure's `coverage.json`; absent for measures made before it existed).
+   */
+  coverage?: CoverageRow[];
   /** The paper's statements about the figure (TableDef.claims). */
   claims?: string[];
   /** What our run shows on the same points (figure tables, eval/tables/figure_plots.ts). */
