@@ -210,6 +210,12 @@ Deno.test("table1 --quick, the lambda sweep and fig6 run Random, D4M, sweeps and
   }
   assert.equal(cell("Random", "ImageIDC IPC 10").status, "unavailable");
   assert.match(t1.markdown!, /--quick keeps IPC 10 only|not in --quick/);
+  // MGD3 against DiT on the same seed and val images, with its bootstrap CI.
+  assert.ok(cell("DiT + MGD3", "ImageNette IPC 10").paired, "DiT + MGD3 has a paired difference");
+  assert.match(
+    t1.markdown!,
+    /\| ImageNette IPC 10 \| DiT \+ MGD3 - DiT \| [+-]\d+\.\d \| \[[+-]\d+\.\d, [+-]\d+\.\d\] \| /,
+  );
   const d4m = t1.plan.units.find((u) => u.kind === "sample" && u.recipe.strength === 0.7)!;
   assert.equal((await readJson(`${storeDir}/${d4m.id}/manifest.json`)).options.strength, 0.7);
   const lambda = await runTable(store, TABLES.lambda, fastCpu(ws.model, { quick: true }));

@@ -26,6 +26,30 @@ export interface TableValue {
 }
 
 /**
+ * A paired difference to a baseline cell with its CI (eval/tables/paired.ts).
+ *
+ * @example
+ * ```ts
+ * import type { PairedDiff } from "./results.ts";
+ * const d: PairedDiff = { diff: 2.2, lo: 0.4, hi: 4.0, resolved: true, seeds: 3, images: 3925 };
+ * ```
+ */
+export interface PairedDiff {
+  /** Mean over networks and shared seeds of top-1(cell) - top-1(baseline), in points. */
+  diff: number;
+  /** Lower end of the CI. */
+  lo: number;
+  /** Upper end of the CI. */
+  hi: number;
+  /** The CI excludes 0. */
+  resolved: boolean;
+  /** Shared seeds used. */
+  seeds: number;
+  /** Val images per run. */
+  images: number;
+}
+
+/**
  * One cell of the results.
  *
  * @example
@@ -60,6 +84,14 @@ export interface CellResult {
   perNetwork: Record<string, { seed: number; top1: number }[]>;
   /** The evaluation artifacts behind `ours`. */
   artifacts: string[];
+  /** The cell this one is compared with (eval/tables/paired.ts `baselineOf`). */
+  baseline?: { row: string; column: string };
+  /**
+   * The paired difference to the baseline cell with its 95% bootstrap CI over seeds and val
+   * images (eval/tables/paired.ts); absent when the cell has no baseline or either side lacks
+   * per-image results (results made before issue 19).
+   */
+  paired?: PairedDiff;
 }
 
 /**
