@@ -7,7 +7,9 @@
  * per latent coordinate), and a judge's accuracy on the decoded samples (when given).
  *
  * Resumable: samples and decoded images live in the store (a rerun reuses them) and the results
- * are written to `checkpoint` after every grid point; points already there are not redone.
+ * are written to `checkpoint` after every grid point; points already there are not redone (a
+ * point measured without a judge is only judged), and points of other grids are kept in the
+ * file, so runs over several grids accumulate.
  *
  * @module
  */
@@ -110,7 +112,6 @@ export async function guidanceResponse(
     steps: o.steps,
     seed: o.seed,
     tsneSeed: o.tsneSeed,
-    judged: Boolean(o.judge),
   };
   const done = await readCheckpoint(o.checkpoint, settings);
   const result: GuidanceResponse = { settings, points: [] };
@@ -131,8 +132,15 @@ export async function guidanceResponse(
         const same = (p: GuidancePointResult) =>
           p.cfg === cfg && p.variance === variance && p.lambda === lambda && p.tStop === tStop;
         const old = done.find(same);
-        if (old) {
+        if (old && (old.judgeTop1 !== null || !o.judge)) {
           result.points.push(old);
+          continue;
+        }
+        if (old) { // measured before without a judge: judge it now
+          const point = { ...old, judgeTop1: await judgeSet(store, scale, name, o.judge!) };
+          result.points.push(point);
+          await writeJson(o.checkpoint, withOthers(result, done));
+          o.onPoint?.(point);
           continue;
         }
         const t0 = performance.now();
@@ -175,15 +183,7 @@ export async function guidanceResponse(
             });
           }
         }
-        let judgeTop1: number | null = null;
-        if (o.judge) {
-          const dec = await decode(store, scale.codec, {
-            ...DECODE_DEFAULTS,
-            samples: name,
-            out: name.replace(/^samples\//, "decoded/"),
-          });
-          judgeTop1 = await o.judge(dec.imageFolder);
-        }
+        const judgeTop1 = o.judge ? await judgeSet(store, scale, name, o.judge) : null;
         const point: GuidancePointResult = {
           cfg,
           variance,
@@ -196,13 +196,34 @@ export async function guidanceResponse(
           sampleSeconds,
         };
         result.points.push(point);
-        await writeJson(o.checkpoint, result);
+        await writeJson(o.checkpoint, withOthers(result, done));
         o.onPoint?.(point);
       }
     }
   }
-  await writeJson(o.checkpoint, result);
+  await writeJson(o.checkpoint, withOthers(result, done));
   return result;
+}
+
+/** Decodes a sample set (through the store) and returns the judge's top-1 on it. */
+async function judgeSet(
+  store: Store,
+  scale: ScaleModels,
+  samples: string,
+  judge: (imageFolder: string) => Promise<number>,
+): Promise<number> {
+  const dec = await decode(store, scale.codec, {
+    ...DECODE_DEFAULTS,
+    samples,
+    out: samples.replace(/^samples\//, "decoded/"),
+  });
+  return await judge(dec.imageFolder);
+}
+
+/** The results with the checkpoint's points of other grids kept after them (runs accumulate). */
+function withOthers(r: GuidanceResponse, done: GuidancePointResult[]): GuidanceResponse {
+  const seen = new Set(r.points.map((p) => p.samples));
+  return { ...r, points: [...r.points, ...done.filter((p) => !seen.has(p.samples))] };
 }
 
 const writeJson = (path: string, r: GuidanceResponse) =>

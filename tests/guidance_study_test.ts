@@ -21,7 +21,7 @@ Deno.test("study:guidance measures the unguided set and each lambda x t_stop poi
   await randomModel(`${dir}/model.safetensors`);
   const args = [
     ...["--store", `${dir}/store`, "--out", `${dir}/out`, "--model", `${dir}/model.safetensors`],
-    ...["--data", DATA, "--classes", "n01440764,n02102040", "--ipc", "2", "--steps", "4"],
+    ...["--data", DATA, "--classes", "n01440764,n02102040", "--ipc", "2", "--steps", "3"],
     ...["--lambda", "1", "--t-stop", "1,0", "--judge", "none", "--progress", "silent"],
   ];
   const md = await study(args);
