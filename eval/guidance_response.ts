@@ -83,6 +83,11 @@ export interface GuidancePointResult {
 export interface GuidanceResponse {
   /** The options that define the grid (points of other settings are not reused). */
   settings: Record<string, unknown>;
+  /**
+   * The yardstick of the original images (latent RMS per coordinate): mean distance of each to
+   * its nearest mode (how near a real image is to a mode) and to its class mean.
+   */
+  originals?: { toNearestMode: number; toClassMean: number };
   /** Every grid point measured, unguided first within each CFG and variance. */
   points: GuidancePointResult[];
 }
@@ -114,12 +119,37 @@ export async function guidanceResponse(
     tsneSeed: o.tsneSeed,
   };
   const done = await readCheckpoint(o.checkpoint, settings);
-  const result: GuidanceResponse = { settings, points: [] };
   const lat = await store.open(o.latents, { kind: "latents", reader: "guidance study latents" });
   const modes = await store.open(o.modes, { kind: "modes", reader: "guidance study modes" });
   const shards = await modes.shards();
   const read = async (a: Awaited<ReturnType<Store["open"]>>, s: string, key: string) =>
     (await a.readShard(s)).tensors.get(key)!.data as Float32Array;
+  let [toNearestMode, toClassMean, originals] = [0, 0, 0];
+  for (const shard of shards) {
+    const z = await read(lat, shard, "latents"), m = await read(modes, shard, "modes");
+    const k = (await modes.readShard(shard)).tensors.get("modes")!.shape[0];
+    const d = m.length / k, n = z.length / d;
+    const mean = new Float32Array(d);
+    for (let i = 0; i < n * d; i++) mean[i % d] += z[i] / n;
+    for (let i = 0; i < n; i++) {
+      const zi = z.subarray(i * d, (i + 1) * d);
+      let best = Infinity;
+      for (let j = 0; j < k; j++) {
+        best = Math.min(best, rmsDistance(zi, m.subarray(j * d, (j + 1) * d)));
+      }
+      toNearestMode += best;
+      toClassMean += rmsDistance(zi, mean);
+      originals++;
+    }
+  }
+  const result: GuidanceResponse = {
+    settings,
+    originals: {
+      toNearestMode: toNearestMode / originals,
+      toClassMean: toClassMean / originals,
+    },
+    points: [],
+  };
   for (const cfg of o.cfgs) {
     for (const variance of o.variances) {
       const grid: [number, number | null][] = [[0, null]];
@@ -224,6 +254,13 @@ async function judgeSet(
 function withOthers(r: GuidanceResponse, done: GuidancePointResult[]): GuidanceResponse {
   const seen = new Set(r.points.map((p) => p.samples));
   return { ...r, points: [...r.points, ...done.filter((p) => !seen.has(p.samples))] };
+}
+
+/** RMS per coordinate of a - b. */
+function rmsDistance(a: Float32Array, b: Float32Array): number {
+  let q = 0;
+  for (let c = 0; c < a.length; c++) q += (a[c] - b[c]) ** 2;
+  return Math.sqrt(q / a.length);
 }
 
 const writeJson = (path: string, r: GuidanceResponse) =>

@@ -28,6 +28,8 @@ Deno.test("study:guidance measures the unguided set and each lambda x t_stop poi
   const r: GuidanceResponse = JSON.parse(await Deno.readTextFile(`${dir}/out/results.json`));
   assert.deepEqual(r.points.map((p) => [p.lambda, p.tStop]), [[0, null], [1, 1], [1, 0]]);
   assert.equal(r.points[0].shiftFromUnguided, 0); // the unguided set is its own twin
+  // Originals are nearer their nearest mode than their class mean (a mode is the nearer centre).
+  assert.ok(r.originals!.toNearestMode < r.originals!.toClassMean);
   assert.ok(r.points[1].shiftFromUnguided > 0, "guidance moved the samples");
   assert.deepEqual(r.points[1].coverage.map((c) => c.space), ["latent", "tsne"]);
   assert.equal(r.points[1].coverage[0].modes, 4); // 2 classes x IPC 2

@@ -108,9 +108,13 @@ export function guidanceMarkdown(
       } | ${p.judgeTop1 === null ? "—" : `${p.judgeTop1.toFixed(1)}%`} |`;
     }),
     "",
-    `Mode spacing (latent RMS, mean distance from a mode to its nearest other mode): ${
+    `Yardsticks (latent RMS per coordinate): modes lie ${
       f(r.points[0]?.coverage[0].modeSpacing)
-    }. Judge: ${o.judge}.`,
+    } from their nearest other mode; the original images lie ${
+      f(r.originals?.toNearestMode)
+    } from their nearest mode and ${
+      f(r.originals?.toClassMean)
+    } from their class mean. Judge: ${o.judge}.`,
     "",
     "How hard a DDPM step can push (the guided mean moves by lambda sigma_t g, g = mode - x0_hat):",
     "",
