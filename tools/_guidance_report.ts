@@ -33,9 +33,14 @@ const PANELS: [string, (p: GuidanceResponse["points"][number]) => number][] = [
 export function guidancePoints(r: GuidanceResponse): GuidancePoint[] {
   const out: GuidancePoint[] = [];
   const setting = (p: GuidanceResponse["points"][number]) => `CFG ${p.cfg} ${p.variance}`;
-  const stops = [...new Set(r.points.flatMap((p) => (p.tStop === null ? [] : [p.tStop])))];
+  // The stops measured with the same CFG and variance (the unguided point starts each line).
+  const stops = (q: GuidanceResponse["points"][number]) => [
+    ...new Set(
+      r.points.filter((p) => setting(p) === setting(q) && p.tStop !== null).map((p) => p.tStop!),
+    ),
+  ];
   for (const p of r.points) {
-    for (const t of p.tStop === null ? stops : [p.tStop]) {
+    for (const t of p.tStop === null ? stops(p) : [p.tStop]) {
       for (const [panel, f] of PANELS) {
         out.push({ panel, lambda: p.lambda, series: `${setting(p)} t_stop ${t}`, value: f(p) });
       }

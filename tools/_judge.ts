@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import type { Store } from "../stages/store/store.ts";
 import { sha256Hex } from "../models/core/hash.ts";
 import { Trainer } from "../models/train/trainer.ts";
@@ -46,6 +47,7 @@ export async function makeJudge(store: Store, o: {
   imageSize: number;
   say: (s: string) => void;
 }): Promise<Judge> {
+  const data = resolve(o.data); // absolute: the artifact records it
   const tag = (await sha256Hex(JSON.stringify([o.classes, o.perClass]))).slice(0, 8);
   const name = `judge/${o.model}-e${o.epochs}-${tag}`;
   o.say(
@@ -54,8 +56,8 @@ export async function makeJudge(store: Store, o: {
   const t = await trainTeacher(store, {
     name,
     scale: "cpu",
-    train: `${o.data}/train`,
-    val: `${o.data}/val`,
+    train: `${data}/train`,
+    val: `${data}/val`,
     classes: o.classes,
     seed: 0,
     epochs: o.epochs,
@@ -79,7 +81,7 @@ export async function makeJudge(store: Store, o: {
     random: Math.random, // every weight is replaced by the judge's state
     state: (await (await store.open(name)).readShard("teacher")).tensors,
   });
-  const summary = `judge ${t.model} trained ${t.epochs} epochs on ${o.data}/train` +
+  const summary = `judge ${t.model} trained ${t.epochs} epochs on ${data}/train` +
     `${o.perClass === null ? "" : ` (first ${o.perClass} images per class)`}; top-1 on every ` +
     `real val image ${t.top1.toFixed(1)}%`;
   o.say(summary);

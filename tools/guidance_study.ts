@@ -24,7 +24,7 @@ import { setProgressMode } from "../stages/progress.ts";
 import { loadScale, SHIPPED_CPU_MODEL } from "../models/scales/mod.ts";
 import { parseDecimal } from "../models/core/decimal.ts";
 import type { VarianceType } from "../models/diffusion/sampling.ts";
-import { guidanceResponse } from "../eval/guidance_response.ts";
+import { type GuidanceResponse, guidanceResponse } from "../eval/guidance_response.ts";
 import { guidancePlot } from "../eval/plots/guidance_plot.ts";
 import { makeJudge } from "./_judge.ts";
 import { guidanceMarkdown, guidancePoints, pullDiagnostics } from "./_guidance_report.ts";
@@ -120,7 +120,7 @@ const judge = v.judge === "train"
   })
   : null;
 try {
-  const r = await guidanceResponse(store, scale, {
+  await guidanceResponse(store, scale, {
     latents: "latents/train",
     modes: `modes/ipc${ipc}`,
     cfgs: list("cfg", "float", 1),
@@ -143,6 +143,8 @@ try {
         }`,
       ),
   });
+  // Every point in the file (earlier runs over other grids included).
+  const r: GuidanceResponse = JSON.parse(await Deno.readTextFile(`${v.out}/results.json`));
   const plot = await guidancePlot(guidancePoints(r), {
     title: `Guidance response of ${scale.modelId} (IPC ${ipc}, ${classes.length} classes)`,
   });
