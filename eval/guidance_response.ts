@@ -264,7 +264,7 @@ function rmsDistance(a: Float32Array, b: Float32Array): number {
 }
 
 const writeJson = (path: string, r: GuidanceResponse) =>
-  writeAtomic(path, new TextEncoder().encode(JSON.stringify(r, null, 1)));
+  writeAtomic(path, new TextEncoder().encode(JSON.stringify(r, null, 2)));
 
 async function readCheckpoint(
   path: string,

@@ -7,7 +7,7 @@
  * classifier is trained on the samples. Resumable: the store keeps samples and the judge, and
  * `<out>/results.json` is written after every grid point.
  *
- * Writes `<out>/results.json`, `<out>/results.md` and `<out>/guidance_response.{png,svg}`.
+ * Writes `<out>/results.json`, `<out>/results.md` and `<out>/guidance_response.png`.
  *
  * Usage: deno task study:guidance [--out docs/guidance_study] [--store .store/guidance]
  *        [--lambda 0.1,0.3,1,3] [--t-stop 25,0] [--cfg 4.0] [--variance fixed_small]
@@ -149,7 +149,6 @@ try {
     title: `Guidance response of ${scale.modelId} (IPC ${ipc}, ${classes.length} classes)`,
   });
   await Deno.writeFile(`${v.out}/guidance_response.png`, plot.png);
-  await Deno.writeTextFile(`${v.out}/guidance_response.svg`, plot.svg);
   const md = guidanceMarkdown(r, {
     command: `deno task study:guidance ${Deno.args.join(" ")}`.trim(),
     judge: judge?.summary ?? "no judge (--judge none)",
@@ -157,7 +156,7 @@ try {
   });
   await Deno.writeTextFile(`${v.out}/results.md`, md);
   console.log(md);
-  say(`written ${v.out}/results.{json,md} and guidance_response.{png,svg}`);
+  say(`written ${v.out}/results.{json,md} and guidance_response.png`);
 } finally {
   await judge?.release();
   await scale.release();
