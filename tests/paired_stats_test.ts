@@ -124,3 +124,37 @@ Deno.test("a table's markdown lists each paired difference with its CI, and old 
   );
   assert.match(md, /\| ImageNette IPC 10 \| DiT - Random \| — \| no per-image results/);
 });
+
+Deno.test("tools/paired_diff.ts prints the paired difference of two eval artifacts and refuses old ones", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mgd3-paired-" });
+  const write = async (name: string, k: number | null) => {
+    await Deno.mkdir(`${dir}/${name}`);
+    const runs = [0, 1].map((seed) => ({
+      seed,
+      ...(k === null ? {} : { correct: packBits(firstK(k)), valImages: N }),
+    }));
+    const provenance = { options: { model: "convnet" } };
+    await Deno.writeTextFile(`${dir}/${name}/results.json`, JSON.stringify({ runs, provenance }));
+  };
+  await write("a", 2200);
+  await write("b", 2000);
+  await write("old", null);
+  const tool = new URL("../tools/paired_diff.ts", import.meta.url).pathname;
+  const run = (x: string, y: string) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", tool, x, y],
+      stdout: "piped",
+      stderr: "piped",
+    })
+      .output();
+  const ok = await run(`${dir}/a`, `${dir}/b`);
+  assert.equal(ok.code, 0);
+  assert.match(
+    new TextDecoder().decode(ok.stdout),
+    /: \+5\.00 points, 95% CI \[\+4\.\d\d, \+5\.\d\d\] \(2 seed\(s\) x 4000 val images\), resolved/,
+  );
+  const old = await run(`${dir}/a`, `${dir}/old`);
+  assert.notEqual(old.code, 0);
+  assert.match(new TextDecoder().decode(old.stderr), /no run has per-image results/);
+  await Deno.remove(dir, { recursive: true });
+});
