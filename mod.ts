@@ -113,10 +113,14 @@ export * from "./eval/metrics/class_metrics.ts";
 export * from "./eval/metrics/diversity_table.ts";
 export * from "./eval/metrics/embed_class.ts";
 export * from "./eval/metrics/points.ts";
+export * from "./eval/metrics/coverage.ts";
+export * from "./eval/metrics/coverage_table.ts";
+export * from "./eval/guidance_response.ts";
 export type { PlotResult } from "./eval/plots/render.ts";
 export * from "./eval/plots/tsne_scatter.ts";
 export * from "./eval/plots/diversity_plot.ts";
 export * from "./eval/plots/sweep_plot.ts";
+export * from "./eval/plots/guidance_plot.ts";
 // The one image batch type (also exported as ImageBatch, with write_image_folder.ts); the old name stays.
 export type { ImageBatch as AugmentImageBatch } from "./stages/images/image_batch.ts";
 export type { ColorJitterOptions } from "./eval/augment/color_jitter.ts";
@@ -135,7 +139,8 @@ export type {
 export type { DataPaths, DatasetId } from "./eval/tables/datasets.ts";
 export type { CellPlan, Plan, Unit, UnitBase } from "./eval/tables/units.ts";
 // The tables' mean ± std; models/graph.ts's Value keeps the name.
-export type { CellResult, TableResults, TableValue } from "./eval/tables/results.ts";
+export type { CellResult, PairedDiff, TableResults, TableValue } from "./eval/tables/results.ts";
+export * from "./eval/tables/paired.ts";
 export * from "./eval/tables/run_table.ts";
 export * from "./eval/tables/tables.ts";
 export * from "./eval/measure.ts";

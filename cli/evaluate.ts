@@ -1,6 +1,7 @@
 /**
  * `mgd3 eval` (hard-label or soft-label training of a classifier on a distilled set, tested on
- * real validation images) and `mgd3 metrics` (t-SNE, diversity, representativeness, Table 9).
+ * real validation images) and `mgd3 metrics` (t-SNE, diversity, representativeness, Table 9, and
+ * with `--modes` the mode coverage in latent and t-SNE space, `coverage.json` and `coverage.md`).
  *
  * @module
  */
@@ -107,7 +108,7 @@ export const evalCommand: Command = {
 export const metricsCommand: Command = {
   name: "metrics",
   summary:
-    "t-SNE per class of original and synthetic latents; diversity, representativeness, Table 9, Fig. 6.",
+    "t-SNE per class of original and synthetic latents; diversity, representativeness, Table 9, Fig. 6; mode coverage with --modes.",
   flags: {
     store: STORE_FLAG,
     latents: { type: "string", description: "latents of the original images (from encode)" },
@@ -116,7 +117,10 @@ export const metricsCommand: Command = {
       description:
         "METHOD=ARTIFACT pairs separated by commas, e.g. MGD3=samples/mgd3-s0,DiT=samples/dit-s0",
     },
-    modes: { type: "string", description: "modes artifact to mark (optional)" },
+    modes: {
+      type: "string",
+      description: "modes artifact the samples were drawn from: marked in the plots, mode coverage",
+    },
     out: OUT_FLAG,
     embedding: {
       type: "string",

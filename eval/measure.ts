@@ -16,6 +16,14 @@ import {
   formatDiversityTable,
 } from "./metrics/diversity_table.ts";
 import { points } from "./metrics/points.ts";
+import { type ClassCoverage, classCoverage } from "./metrics/coverage.ts";
+import {
+  type ClassCoverageInput,
+  COVERAGE_LEGEND,
+  type CoverageTable,
+  coverageTable,
+  formatCoverageTable,
+} from "./metrics/coverage_table.ts";
 import { tsneScatter } from "./plots/tsne_scatter.ts";
 import { diversityPlot } from "./plots/diversity_plot.ts";
 import { createProgress } from "../stages/progress.ts";
@@ -44,10 +52,16 @@ export interface MeasureReport {
   artifact: string;
   /** The class-wise diversity table (paper Table 9), also written as `table9.json`. */
   table: DiversityTable;
-  /** The table as markdown, also written as `table9.md`. */
+  /** The table as markdown (written as `table9.md`), then the coverage table when measured. */
   markdown: string;
   /** Each class's name and metrics, in shard order. */
   classes: { className: string; metrics: ClassMetrics }[];
+  /**
+   * Mode coverage in the latent and t-SNE spaces beside diversity and representativeness
+   * (eval/metrics/coverage_table.ts), also written as `coverage.json` and `coverage.md`; null
+   * without `modes`. Methods sampled from other modes than `modes` are left out.
+   */
+  coverage: CoverageTable | null;
 }
 
 /**
@@ -83,6 +97,11 @@ export async function measure(store: Store, o: MeasureOptions): Promise<MeasureR
     seed: o.seed,
     overwrite: o.overwrite,
   });
+  // Coverage pairs sample i with mode i: only samples drawn from these very modes qualify.
+  const paired = modes
+    ? samples.filter(([, a]) => a.manifest.options.modesKey === modes.manifest.key).map(([m]) => m)
+    : [];
+  const inLatent: ClassCoverageInput[] = [], inTsne: ClassCoverageInput[] = [];
   const shards = await lat.shards();
   const classes: { className: string; metrics: ClassMetrics }[] = [];
   const progress = createProgress(`metrics (${o.embedding})`, shards.length);
@@ -117,6 +136,26 @@ export async function measure(store: Store, o: MeasureOptions): Promise<MeasureR
     const className = orig.metadata.name ?? shard;
     const metrics = classMetrics(emb);
     classes.push({ className, metrics });
+    const toMode: Record<string, Record<string, number[]>> = { latent: {}, tsne: {} };
+    if (modes && paired.length) {
+      const modePts = points(
+        (await modes.readShard(shard)).tensors.get("modes")!.data as Float32Array,
+        d,
+      );
+      const cover = (space: "latent" | "tsne", f: (m: string) => ClassCoverage) => {
+        const coverage = Object.fromEntries(paired.map((m) => [m, f(m)]));
+        for (const [m, c] of Object.entries(coverage)) toMode[space][m] = [...c.toMode];
+        return coverage;
+      };
+      inLatent.push({
+        coverage: cover("latent", (m) => classCoverage(synthetic[m], modePts, { rms: true })),
+        metrics: classMetrics({ original: points(z.data as Float32Array, d), synthetic }),
+      });
+      inTsne.push({
+        coverage: cover("tsne", (m) => classCoverage(emb.synthetic[m], emb.modes!)),
+        metrics,
+      });
+    }
     const plot = await tsneScatter(emb, { title: `${className} (${o.embedding})` });
     await out.writeFile(`plots/${shard}_${o.embedding}.svg`, plot.svg);
     await out.writeFile(`plots/${shard}_${o.embedding}.png`, plot.png);
@@ -133,6 +172,9 @@ export async function measure(store: Store, o: MeasureOptions): Promise<MeasureR
       },
       methods: Object.fromEntries(
         Object.entries(metrics.methods).map(([m, s]) => [m, {
+          ...(toMode.latent[m]
+            ? { toModeLatent: toMode.latent[m], toModeTsne: toMode.tsne[m] }
+            : {}),
           diversity: [...s.diversity],
           representativeness: [...s.representativeness],
           diversityNorm: [...s.diversityNorm],
@@ -150,8 +192,19 @@ export async function measure(store: Store, o: MeasureOptions): Promise<MeasureR
     }\n`;
   await out.writeFile("table9.md", markdown);
   await out.writeJson("table9.json", table as unknown as Record<string, unknown>);
+  const coverage = inLatent.length ? coverageTable({ latent: inLatent, tsne: inTsne }) : null;
+  if (coverage) {
+    await out.writeJson("coverage.json", coverage as unknown as Record<string, unknown>);
+    await out.writeFile(
+      "coverage.md",
+      `# Mode coverage\n\n${formatCoverageTable(coverage)}\n\n${COVERAGE_LEGEND}\n`,
+    );
+  }
   const fig6 = await diversityPlot(classes);
   await out.writeFile("fig6_diversity_representativeness.svg", fig6.svg);
   await out.writeFile("fig6_diversity_representativeness.png", fig6.png);
-  return { artifact: out.dir, table, markdown, classes };
+  const full = coverage
+    ? `${markdown}\n## Mode coverage\n\n${formatCoverageTable(coverage)}\n\n${COVERAGE_LEGEND}\n`
+    : markdown;
+  return { artifact: out.dir, table, markdown: full, classes, coverage };
 }

@@ -23,6 +23,7 @@ import { loadScale, SHIPPED_CPU_MODEL } from "../models/scales/mod.ts";
 import { hardLabelEval } from "../eval/protocols/hard_label.ts";
 import { formatDiversityTable } from "../eval/metrics/diversity_table.ts";
 import { measure } from "../eval/measure.ts";
+import { COVERAGE_LEGEND, formatCoverageTable } from "../eval/metrics/coverage_table.ts";
 import { codeVersion, formatVersion } from "../stages/store/version.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -180,6 +181,12 @@ const md = [
   "",
   formatDiversityTable(table),
   "",
+  "## Mode coverage of MGD3 and of the unguided set (same noise, same modes)",
+  "",
+  metrics.coverage ? formatCoverageTable(metrics.coverage) : "not measured",
+  "",
+  COVERAGE_LEGEND,
+  "",
   `Contact sheets: ${Object.values(sheets).join(", ")}`,
   "",
 ].join("\n");
@@ -200,12 +207,16 @@ ${
   )).join("\n")
 }
 <h2>t-SNE of the VAE latents per class</h2><div class="plots">${plots.join("\n")}</div>
-<h2>Class-wise average diversity</h2><pre>${formatDiversityTable(table)}</pre></body></html>`;
+<h2>Class-wise average diversity</h2><pre>${formatDiversityTable(table)}</pre>
+<h2>Mode coverage (MGD3 and the unguided set, same noise and modes)</h2><pre>${
+  metrics.coverage ? formatCoverageTable(metrics.coverage) : "not measured"
+}</pre><p>${COVERAGE_LEGEND}</p></body></html>`;
 await report.writeFile("report.md", md);
 const htmlPath = await report.writeFile("report.html", html);
 await report.writeJson("report.json", {
   accuracy,
   diversity: table as unknown as Record<string, unknown>,
+  coverage: metrics.coverage?.rows ?? null,
   classes,
   ipc,
   seed,

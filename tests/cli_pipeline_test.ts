@@ -98,6 +98,9 @@ Deno.test({
     const table = await Deno.readTextFile(`${store}/metrics/table9.md`);
     assert.match(table, /\| n01440764 \| \d\.\d\d \|/);
     await Deno.stat(`${store}/metrics/fig6_diversity_representativeness.png`);
+    const coverage = JSON.parse(await Deno.readTextFile(`${store}/metrics/coverage.json`));
+    assert.deepEqual(coverage.rows.map((r: { space: string }) => r.space), ["latent", "tsne"]);
+    assert.equal(coverage.rows[0].modes, 4); // IPC 2 x 2 classes
     await run([
       "eval",
       "--store",

@@ -38,6 +38,12 @@ Deno.test("the demo runs the whole pipeline on the shipped subset, writes its re
   const first = await demo(args);
   assert.match(first, /\| MGD3 \| \d+\.\d \| 1 \|/);
   assert.match(first, /Report: .*report\.html/);
+  // Mode coverage of both sets, in both spaces, out of 2 classes x 2 modes.
+  for (const space of ["latent", "tsne"]) {
+    for (const m of ["MGD3", "DiT"]) {
+      assert.match(first, new RegExp(`\\| ${space} \\| ${m} \\| \\d+\\.\\d{3} \\|.* \\d\\/4 \\|`));
+    }
+  }
   const html = await Deno.readTextFile(`${dir}/store/report/demo-s0/report.html`);
   assert.match(html, /<img src="data:image\/png;base64,/);
   assert.match(html, /<svg/);

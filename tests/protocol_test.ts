@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { unpackBits } from "../eval/protocols/correct_bits.ts";
 import { Graph } from "../models/graph/graph.ts";
 import { Session } from "../models/graph/session.ts";
 import { Trainer } from "../models/train/trainer.ts";
@@ -87,12 +88,12 @@ Deno.test("the hard-label schedule decays by 0.2 at 2/3 and 5/6 and validates ev
   assert.deepEqual(evaluationEpochs(7, 3), [3, 6, 7]);
 });
 
-Deno.test("the cpu-scale budget is the paper's epochs / 50 at 64 px with 50 validation images per class", () => {
+Deno.test("the cpu-scale budget is the paper's epochs / 50 at 64 px with every validation image", () => {
   assert.deepEqual([1, 10, 20, 50].map((i) => cpuEpochs(i, 10)), [60, 40, 30, 30]);
   const p = hardLabelProtocol("cpu", 50, 10);
   assert.deepEqual(
     [p.imageSize, p.epochs, p.milestones, p.evalEvery, p.valPerClass, p.batchSize],
-    [64, 30, [20, 25], 6, 50, 64],
+    [64, 30, [20, 25], 6, null, 64],
   );
   const q = hardLabelProtocol("paper", 10, 10);
   assert.deepEqual([q.imageSize, q.epochs, q.evalEvery, q.valPerClass], [224, 2000, 20, null]);
@@ -286,6 +287,11 @@ Deno.test("hardLabelEval() writes results with provenance and resumes from its c
   assert.equal(ref.runs.length, 1);
   assert.deepEqual(ref.runs[0].history.map((h) => h.epoch), [1, 2, 3]); // every floor(3/5) -> 1
   assert.ok(ref.runs[0].bestTop1 >= 0 && ref.runs[0].bestTop1 <= 100);
+  // The best epoch's per-image correctness: its share of right images is the best top-1.
+  const bits = unpackBits(ref.runs[0].correct!, ref.runs[0].valImages!);
+  assert.equal(bits.length, ref.runs[0].valImages);
+  const right = bits.reduce((s, x) => s + x, 0);
+  assert.ok(Math.abs((100 * right) / bits.length - ref.runs[0].bestTop1) < 1e-9);
   const json = JSON.parse(await Deno.readTextFile(`${ref.artifact}/results.json`));
   assert.equal(json.provenance.kind, "eval-hard-label");
   assert.equal(json.provenance.options.protocol.epochs, 3);
@@ -312,6 +318,7 @@ Deno.test("hardLabelEval() writes results with provenance and resumes from its c
   assert.deepEqual(seen, [2, 3]);
   const a = ref.runs[0].history, b = resumed.runs[0].history;
   assert.deepEqual(b.map((h) => h.top1), a.map((h) => h.top1));
+  assert.equal(resumed.runs[0].correct, ref.runs[0].correct); // kept across the resume
   b.forEach((h, i) => assert.ok(Math.abs(h.loss - a[i].loss) < 1e-4, `loss at epoch ${h.epoch}`));
   // A finished run is not trained again.
   const again: number[] = [];

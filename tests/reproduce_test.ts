@@ -210,6 +210,12 @@ Deno.test("table1 --quick, the lambda sweep and fig6 run Random, D4M, sweeps and
   }
   assert.equal(cell("Random", "ImageIDC IPC 10").status, "unavailable");
   assert.match(t1.markdown!, /--quick keeps IPC 10 only|not in --quick/);
+  // MGD3 against DiT on the same seed and val images, with its bootstrap CI.
+  assert.ok(cell("DiT + MGD3", "ImageNette IPC 10").paired, "DiT + MGD3 has a paired difference");
+  assert.match(
+    t1.markdown!,
+    /\| ImageNette IPC 10 \| DiT \+ MGD3 - DiT \| [+-]\d+\.\d \| \[[+-]\d+\.\d, [+-]\d+\.\d\] \| /,
+  );
   const d4m = t1.plan.units.find((u) => u.kind === "sample" && u.recipe.strength === 0.7)!;
   assert.equal((await readJson(`${storeDir}/${d4m.id}/manifest.json`)).options.strength, 0.7);
   const lambda = await runTable(store, TABLES.lambda, fastCpu(ws.model, { quick: true }));
@@ -227,6 +233,10 @@ Deno.test("table1 --quick, the lambda sweep and fig6 run Random, D4M, sweeps and
   assert.equal(typeof avg.ours["DiT + MGD3"], "number");
   assert.match(fig6.markdown!, /\| n01440764 \| 0\.35 \| \d\.\d\d \| 0\.82 \| \d\.\d\d \|/);
   await Deno.stat(`${fig6.dir}/plots/fig6.png`);
+  // Mode coverage of each measured set, latent and t-SNE, in results.json and the markdown.
+  const spaces = new Set(fig6.results!.coverage!.map((r) => r.space));
+  assert.deepEqual([...spaces], ["latent", "tsne"]);
+  assert.match(fig6.markdown!, /\| latent \| DiT \+ MGD3 \| \d+\.\d{3} \|/);
 });
 
 Deno.test("the paper scale runs table6 with a DiT checkpoint and an AutoencoderKL whose latents match its input", async () => {

@@ -44,10 +44,30 @@ export function argmaxRows(logits: Float32Array, classes: number): Int32Array {
   return out;
 }
 
+/** Top-1 accuracy in percent and which images were right (1) or wrong (0), in set order. */
+export interface Evaluation {
+  /** Top-1 accuracy in percent. */
+  top1: number;
+  /** Per image: 1 when the top-1 class is the label. */
+  correct: Uint8Array;
+}
+
+/** Top-1 accuracy of `trainer` on `set`, with the per-image correctness. */
+export async function evaluateTop1(
+  trainer: Trainer,
+  set: ImageSet,
+  batch: number,
+): Promise<Evaluation> {
+  const pred = argmaxRows(await predictLogits(trainer, set, batch), trainer.o.classes);
+  const correct = new Uint8Array(pred.length);
+  let hit = 0;
+  for (let i = 0; i < pred.length; i++) {
+    if (pred[i] === set.labels[i]) [correct[i], hit] = [1, hit + 1];
+  }
+  return { top1: (100 * hit) / pred.length, correct };
+}
+
 /** Top-1 accuracy in percent of `trainer` on `set`. */
 export async function top1Accuracy(trainer: Trainer, set: ImageSet, batch: number) {
-  const pred = argmaxRows(await predictLogits(trainer, set, batch), trainer.o.classes);
-  let hit = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === set.labels[i]) hit++;
-  return (100 * hit) / pred.length;
+  return (await evaluateTop1(trainer, set, batch)).top1;
 }

@@ -15,6 +15,8 @@ import type { Tensor } from "../../models/core/tensor.ts";
 import type { Batch, Trainer } from "../../models/train/trainer.ts";
 import type { Artifact } from "../../stages/store/store.ts";
 import { createProgress } from "../../stages/progress.ts";
+import type { Evaluation } from "./evaluate.ts";
+import { packBits } from "./correct_bits.ts";
 
 /** Random streams of a run: `Rng.from(seed, stream, ...keys)`. */
 export const STREAM = { init: 0, epoch: 1, dropout: 2, labels: 3 } as const;
@@ -43,6 +45,13 @@ export interface FitState {
   history: EvalPoint[];
   /** Wall-clock seconds spent training so far (over all sessions). */
   seconds: number;
+  /**
+   * Per validation image, right or wrong at `bestEpoch`: a bitmap (correct_bits.ts), when the
+   * evaluation gives it.
+   */
+  bestCorrect?: string;
+  /** Validation images behind `bestCorrect`. */
+  valImages?: number;
 }
 
 /** Options of {@link fit}. */
@@ -55,8 +64,8 @@ export interface FitOptions {
   evalEpochs: readonly number[];
   /** Runs one training epoch (0-based index); returns the mean loss. */
   trainEpoch: (epoch: number) => Promise<number>;
-  /** Validation top-1 in percent. */
-  evaluate: () => Promise<number>;
+  /** Validation top-1 in percent, with the per-image correctness when available. */
+  evaluate: () => Promise<number | Evaluation>;
   /** Where checkpoints go (none: no resume). */
   checkpoint?: { artifact: Artifact; shard: string; every: number };
   label: string;
@@ -125,15 +134,28 @@ export async function fit(o: FitOptions): Promise<FitState> {
       throw new Error(`${o.label}: training loss became ${loss} at epoch ${e + 1}`);
     }
     const history = [...state.history];
-    let { bestTop1, bestEpoch } = state;
+    let { bestTop1, bestEpoch, bestCorrect, valImages } = state;
     let top1: number | null = null;
     if (evalSet.has(e + 1)) {
-      top1 = await o.evaluate();
+      const v = await o.evaluate();
+      top1 = typeof v === "number" ? v : v.top1;
       history.push({ epoch: e + 1, top1, loss });
-      if (top1 > bestTop1) [bestTop1, bestEpoch] = [top1, e + 1];
+      if (top1 > bestTop1) {
+        [bestTop1, bestEpoch] = [top1, e + 1];
+        if (typeof v !== "number") {
+          [bestCorrect, valImages] = [packBits(v.correct), v.correct.length];
+        }
+      }
     }
     const seconds = state.seconds + (performance.now() - t0) / 1000;
-    state = { epoch: e + 1, bestTop1, bestEpoch, history, seconds };
+    state = {
+      epoch: e + 1,
+      bestTop1,
+      bestEpoch,
+      history,
+      seconds,
+      ...(bestCorrect !== undefined ? { bestCorrect, valImages } : {}),
+    };
     o.onEpoch?.(e + 1, loss, top1);
     const c = o.checkpoint;
     const stop = o.signal?.aborted ?? false;

@@ -40,7 +40,7 @@ import {
   loadImageSet,
   shuffleLabels,
 } from "./image_data.ts";
-import { top1Accuracy } from "./evaluate.ts";
+import { evaluateTop1 } from "./evaluate.ts";
 import { fit, type ParamGroup, stepGroups, STREAM } from "./fit.ts";
 import {
   type ProtocolReport,
@@ -292,7 +292,7 @@ async function trainOne(a: {
         shard: `checkpoint-run-${a.run}`,
         every: a.loop.checkpointEvery,
       },
-      evaluate: () => top1Accuracy(trainer, val, a.loop.evalBatch),
+      evaluate: () => evaluateTop1(trainer, val, a.loop.evalBatch),
       signal: o.signal,
       onEpoch: (epoch, loss, top1) => o.onEpoch?.({ run: a.run, seed, epoch, loss, top1 }),
       trainEpoch: (e) => {

@@ -30,11 +30,21 @@ export interface RunResult {
   seconds: number;
   /** Every validation: 1-based epoch, top-1 in percent, mean training loss of that epoch. */
   history: { epoch: number; top1: number; loss: number }[];
+  /**
+   * Which validation images were right at `bestEpoch`, as a base64 bitmap (correct_bits.ts);
+   * absent in results written before it existed (issue 19).
+   */
+  correct?: string;
+  /** Validation images in `correct`. */
+  valImages?: number;
 }
 
 /** The result of one finished training run, from the fit's state. */
 export function runResult(
-  state: Pick<FitState, "bestTop1" | "bestEpoch" | "seconds" | "history">,
+  state: Pick<
+    FitState,
+    "bestTop1" | "bestEpoch" | "seconds" | "history" | "bestCorrect" | "valImages"
+  >,
   o: { run: number; seed: number; train: string; epochs: number },
 ): RunResult {
   const last = state.history[state.history.length - 1];
@@ -45,6 +55,9 @@ export function runResult(
     finalTop1: last?.top1 ?? NaN,
     seconds: state.seconds,
     history: state.history,
+    ...(state.bestCorrect !== undefined
+      ? { correct: state.bestCorrect, valImages: state.valImages }
+      : {}),
   };
 }
 

@@ -39,7 +39,7 @@ import {
   softLabelProtocol,
 } from "./soft_label_protocol.ts";
 import { epochBatches, gatherBatch, type ImageSet, loadImageSet } from "./image_data.ts";
-import { top1Accuracy } from "./evaluate.ts";
+import { evaluateTop1 } from "./evaluate.ts";
 import { fit, splitParams, stepGroups, STREAM } from "./fit.ts";
 import {
   type ProtocolReport,
@@ -276,7 +276,7 @@ async function trainStudent(a: {
         every: a.loop.checkpointEvery,
       },
       signal: o.signal,
-      evaluate: () => top1Accuracy(student, a.val, a.loop.evalBatch),
+      evaluate: () => evaluateTop1(student, a.val, a.loop.evalBatch),
       trainEpoch: async (e) => {
         const rng = Rng.from(seed, STREAM.epoch, e);
         random = Rng.from(seed, STREAM.dropout, e);

@@ -15,7 +15,7 @@
  * @module
  */
 import { halfCosineFactor, lambdaLr, type LrSchedule } from "../../models/train/lr_schedule.ts";
-import type { Scale } from "./hard_label_protocol.ts";
+import { CPU_VAL_PER_CLASS, type Scale } from "./hard_label_protocol.ts";
 
 /** RDED's AdamW settings (argument.py: adamw_lr 0.001 for resnet18, adamw_weight_decay 0.01). */
 export const RDED_ADAMW = { lr: 1e-3, betas: [0.9, 0.999] as [number, number], weightDecay: 0.01 };
@@ -125,7 +125,7 @@ export interface SoftLabelProtocol {
   cropScale: readonly [number, number];
   /** The 1-based epochs after which the student is validated. */
   evalEpochs: number[];
-  /** Validation images per class (null: all; cpu scale 50). */
+  /** Validation images per class (null: all, at both scales since issue 19). */
   valPerClass: number | null;
 }
 
@@ -161,6 +161,6 @@ export function softLabelProtocol(
     temperature: RDED_TEMPERATURE,
     cropScale: RDED_CROP_SCALE,
     evalEpochs: softLabelEvalEpochs(e),
-    valPerClass: scale === "paper" ? null : 50,
+    valPerClass: scale === "paper" ? null : CPU_VAL_PER_CLASS,
   };
 }

@@ -39,8 +39,9 @@ export function planEvals(
   for (const { seed, artifact } of images) {
     for (const network of networks) {
       const once = ctx.evalOnce && protocol === "hard";
+      // "-vall": the cpu protocol validates on every val image since issue 19 (was 50/class).
       const tag = `${protocol === "soft" ? "soft-" : ""}${network}-e${epochs}` +
-        `${once ? "-last" : ""}-px${ctx.evalSize}-s${seed}`;
+        `${once ? "-last" : ""}-px${ctx.evalSize}${ctx.scale === "cpu" ? "-vall" : ""}-s${seed}`;
       const id = p.add({
         kind: "eval",
         id: `${ctx.root}/eval/${ds}/${setName}/${tag}`,

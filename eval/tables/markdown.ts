@@ -7,6 +7,8 @@
  * @module
  */
 import type { CellResult, TableResults, TableValue } from "./results.ts";
+import { COVERAGE_LEGEND, formatCoverageTable } from "../metrics/coverage_table.ts";
+import { CI_LEVEL } from "./paired.ts";
 
 /** Tables with at most this many columns print one line per method (paper, ours side by side). */
 const WIDE_MAX_COLUMNS = 6;
@@ -15,6 +17,34 @@ const fmt = (v: TableValue | null, digits: number) =>
   v === null
     ? "—"
     : `${v.mean.toFixed(digits)}${v.std === null ? "" : ` ± ${v.std.toFixed(digits)}`}`;
+
+const signed = (x: number, digits: number) => `${x >= 0 ? "+" : ""}${x.toFixed(digits)}`;
+
+/**
+ * The paired differences of the run cells that have a baseline (eval/tables/paired.ts): one
+ * line each, "method - baseline", the difference, its CI and whether it is resolved.
+ */
+function pairedLines(r: TableResults, digits: number): string[] {
+  const withBase = r.cells.filter((c) => c.status === "run" && c.ours && c.baseline);
+  if (!withBase.length) return [];
+  const pct = Math.round(100 * CI_LEVEL);
+  return [
+    "",
+    `Paired differences to the baseline (top-1 points, ${pct}% bootstrap CI over seeds and val ` +
+    "images; resolved = the CI excludes 0):",
+    "",
+    "| column | method - baseline | difference | CI | resolved | seeds x val images |",
+    "| --- | --- | ---: | ---: | --- | ---: |",
+    ...withBase.map((c) => {
+      const b = c.baseline!, p = c.paired;
+      const vs = `${c.row} - ${b.column === c.column ? b.row : b.column}`;
+      if (!p) return `| ${c.column} | ${vs} | — | no per-image results on both sides | — | — |`;
+      return `| ${c.column} | ${vs} | ${signed(p.diff, digits)} | [${signed(p.lo, digits)}, ${
+        signed(p.hi, digits)
+      }] | ${p.resolved ? "**yes**" : "no"} | ${p.seeds} x ${p.images} |`;
+    }),
+  ];
+}
 
 /**
  * The markdown report: the table (paper beside ours), the per-class table of metrics tables,
@@ -96,6 +126,7 @@ export function formatMarkdown(
     );
     if (s.quick && r.cells.some((c) => c.status === "dropped")) lines.push("", `${s.quickNote}.`);
   }
+  if (r.kind !== "metrics") lines.push(...pairedLines(r, digits));
   if (r.classwise) {
     const methods = Object.keys(r.classwise[0].ours);
     lines.push(
@@ -109,6 +140,16 @@ export function formatMarkdown(
           methods.map((m) => `${row.paper[m] ?? "—"} | ${row.ours[m].toFixed(2)}`).join(" | ")
         } |`
       ),
+    );
+  }
+  if (r.coverage?.length) {
+    lines.push(
+      "",
+      "Mode coverage (first seed's samples, the modes they were drawn from):",
+      "",
+      formatCoverageTable({ rows: r.coverage }),
+      "",
+      COVERAGE_LEGEND,
     );
   }
   if (reasons.length) {

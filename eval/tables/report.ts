@@ -17,6 +17,7 @@ import { parsePaperValue, type TableDef } from "./spec.ts";
 import { formatMarkdown } from "./markdown.ts";
 import { figurePlots } from "./figure_plots.ts";
 import type { CellResult, TableResults, TableValue } from "./results.ts";
+import { addPairedDiffs, evalCorrect, type PairedRun } from "./paired.ts";
 
 export type { CellResult, TableResults, TableValue } from "./results.ts";
 
@@ -40,14 +41,19 @@ export async function writeReport(
   name = `tables/${t.id}`,
 ): Promise<{ results: TableResults; markdown: string; dir: string }> {
   const cells: CellResult[] = [];
+  const perImage = new Map<string, PairedRun[]>(); // "row\0column" -> runs with their bitmaps
   for (const c of plan.cells) {
     const row = t.rows[c.row], col = t.columns[c.col];
     const p = row.paper[c.col];
     const perNetwork: CellResult["perNetwork"] = {};
+    const runs: PairedRun[] = [];
     for (const e of c.evals) {
       const top1 = await evalTop1(store, e.unit);
       if (top1 !== null) (perNetwork[e.network] ??= []).push({ seed: e.seed, top1 });
+      const correct = await evalCorrect(store.root, e.unit);
+      if (correct) runs.push({ network: e.network, seed: e.seed, correct });
     }
+    perImage.set(`${row.label}\u0000${col.label}`, runs);
     cells.push({
       row: row.label,
       column: col.label,
@@ -60,6 +66,7 @@ export async function writeReport(
       artifacts: c.evals.map((e) => e.unit),
     });
   }
+  addPairedDiffs(t, cells, perImage);
   const results: TableResults = {
     table: t.id,
     title: t.title,
@@ -114,6 +121,11 @@ async function addMetrics(store: Store, t: TableDef, measure: string, r: TableRe
   for (const c of r.cells) {
     const v = table.average.values[c.row];
     if (c.status === "run" && v !== undefined) c.ours = { mean: v, std: null };
+  }
+  try {
+    r.coverage = JSON.parse(await Deno.readTextFile(`${dir}/coverage.json`)).rows;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   r.classwise = [...table.rows, { className: "Average", values: table.average.values }].map((
     row,

@@ -5,6 +5,7 @@
  * @module
  */
 import type { TableDef } from "./spec.ts";
+import type { CoverageRow } from "../metrics/coverage_table.ts";
 
 /**
  * A mean with its std (null: not reported) and the number of runs behind it.
@@ -22,6 +23,30 @@ export interface TableValue {
   std: number | null;
   /** Number of runs behind the values (our results only). */
   runs?: number;
+}
+
+/**
+ * A paired difference to a baseline cell with its CI (eval/tables/paired.ts).
+ *
+ * @example
+ * ```ts
+ * import type { PairedDiff } from "./results.ts";
+ * const d: PairedDiff = { diff: 2.2, lo: 0.4, hi: 4.0, resolved: true, seeds: 3, images: 3925 };
+ * ```
+ */
+export interface PairedDiff {
+  /** Mean over networks and shared seeds of top-1(cell) - top-1(baseline), in points. */
+  diff: number;
+  /** Lower end of the CI. */
+  lo: number;
+  /** Upper end of the CI. */
+  hi: number;
+  /** The CI excludes 0. */
+  resolved: boolean;
+  /** Shared seeds used. */
+  seeds: number;
+  /** Val images per run. */
+  images: number;
 }
 
 /**
@@ -59,6 +84,14 @@ export interface CellResult {
   perNetwork: Record<string, { seed: number; top1: number }[]>;
   /** The evaluation artifacts behind `ours`. */
   artifacts: string[];
+  /** The cell this one is compared with (eval/tables/paired.ts `baselineOf`). */
+  baseline?: { row: string; column: string };
+  /**
+   * The paired difference to the baseline cell with its 95% bootstrap CI over seeds and val
+   * images (eval/tables/paired.ts); absent when the cell has no baseline or either side lacks
+   * per-image results (results made before issue 19).
+   */
+  paired?: PairedDiff;
 }
 
 /**
@@ -86,6 +119,11 @@ export interface TableResults {
   cells: CellResult[];
   /** Metrics tables: per class, paper and ours per row label. */
   classwise?: { className: string; paper: Record<string, string>; ours: Record<string, number> }[];
+  /**
+   * Metrics tables: mode coverage per space and method beside diversity and representativeness
+   * (the measure's `coverage.json`; absent for measures made before it existed).
+   */
+  coverage?: CoverageRow[];
   /** The paper's statements about the figure (TableDef.claims). */
   claims?: string[];
   /** What our run shows on the same points (figure tables, eval/tables/figure_plots.ts). */
