@@ -150,8 +150,8 @@ export const sampleCommand: Command = {
     seed: { type: "string", default: "0", description: "dataset seed (paper: 0, 1, 2)" },
     "batch-size": {
       type: "string",
-      default: "8",
-      description: "samples per network call (results do not depend on it)",
+      description:
+        "samples per network call, across classes (default: the model's: 50 with --unet, 1 with --sd, else 8; results do not depend on it)",
     },
   },
   positionals: [],
@@ -182,7 +182,9 @@ export const sampleCommand: Command = {
           ? null
           : numberFlag("strength", v.strength as string, 0, 1),
         seed: intFlag("seed", v.seed as string, 0),
-        batchSize: intFlag("batch-size", v["batch-size"] as string, 1),
+        batchSize: v["batch-size"] === undefined
+          ? undefined
+          : intFlag("batch-size", v["batch-size"] as string, 1),
         shard: parseShard(v.shard as string),
         overwrite: Boolean(v.overwrite),
       });

@@ -218,61 +218,113 @@ export async function sample(
     seconds: 0,
   };
   const D = model.latentShape.reduce((a, b) => a * b, 1);
-  for (const name of mine) {
-    o.signal?.throwIfAborted();
-    if (await out.finished(name)) {
-      report.skipped.push(name);
-      continue;
-    }
-    const { tensors, metadata } = await modes.readShard(name);
-    const m = tensors.get("modes");
-    if (!m) throw new Error(`${modes.shardPath(name)} has no 'modes' tensor`);
-    const [k, ...latent] = m.shape;
-    if (latent.join() !== model.latentShape.join()) {
-      throw new RangeError(
-        `Modes in ${
-          modes.shardPath(name)
-        } are [${latent}] latents; the model takes [${model.latentShape}]`,
-      );
-    }
-    const classId = Number(metadata.class);
-    const values = m.data as Float32Array;
-    const result = new Float32Array(k * D);
-    const stepsRun = o.strength !== null ? Math.floor(o.steps * o.strength) : o.steps;
-    const progress = createProgress(`sample ${metadata.name ?? name}`, k * stepsRun);
-    for (let i0 = 0; i0 < k; i0 += batchSize) {
-      const requests: SampleRequest[] = [];
-      for (let i = i0; i < Math.min(k, i0 + batchSize); i++) {
-        const rng = Rng.from(o.seed, classId, i); // per-sample stream: batch- and shard-independent
-        const modeI = values.subarray(i * D, (i + 1) * D);
-        requests.push({
-          classId,
-          mode: modeI,
-          prototype: o.strength !== null ? modeI : undefined,
-          noise: { initial: () => rng.randn(D), step: () => rng.randn(D) },
-        });
+  const stepsRun = o.strength !== null ? Math.floor(o.steps * o.strength) : o.steps;
+  // Classes in flight: a network call takes up to batchSize samples across class shards (small
+  // models fill their matrix products only with wide batches); a class shard is written as soon
+  // as its last sample is drawn, so a stopped run keeps every finished class.
+  const open: ClassInFlight[] = [];
+  let next = 0;
+  const openNext = async (): Promise<ClassInFlight | null> => {
+    while (next < mine.length) {
+      const name = mine[next++];
+      if (await out.finished(name)) {
+        report.skipped.push(name);
+        continue;
       }
-      const x = await sampleBatch(model, requests, {
-        schedule,
-        method: o.method,
-        cfgScale: o.cfgScale,
-        cfgChannels: o.cfgChannels,
-        variance: o.variance,
-        guidance: o.guidance,
-        strength: o.strength ?? undefined,
-        onStep: () => progress.tick(requests.length),
-      });
-      result.set(x, i0 * D);
+      const { tensors, metadata } = await modes.readShard(name);
+      const m = tensors.get("modes");
+      if (!m) throw new Error(`${modes.shardPath(name)} has no 'modes' tensor`);
+      const [k, ...latent] = m.shape;
+      if (latent.join() !== model.latentShape.join()) {
+        throw new RangeError(
+          `Modes in ${
+            modes.shardPath(name)
+          } are [${latent}] latents; the model takes [${model.latentShape}]`,
+        );
+      }
+      const label = metadata.name ?? name;
+      return {
+        name,
+        label,
+        classId: Number(metadata.class),
+        shape: m.shape,
+        modes: m.data as Float32Array,
+        k,
+        next: 0,
+        left: k,
+        result: new Float32Array(k * D),
+        progress: createProgress(`sample ${label}`, k * stepsRun),
+      };
     }
-    progress.done();
-    await out.writeShard(name, { latents: { dtype: "F32", shape: m.shape, data: result } }, {
-      class: String(classId),
-      name: metadata.name ?? name,
+    return null;
+  };
+  for (;;) {
+    o.signal?.throwIfAborted();
+    const chunk: { c: ClassInFlight; i: number }[] = [];
+    while (chunk.length < batchSize) {
+      let c = open.find((p) => p.next < p.k);
+      if (!c) {
+        const opened = await openNext();
+        if (!opened) break;
+        open.push(c = opened);
+      }
+      chunk.push({ c, i: c.next++ });
+    }
+    if (!chunk.length) break;
+    const requests: SampleRequest[] = chunk.map(({ c, i }) => {
+      const rng = Rng.from(o.seed, c.classId, i); // per-sample stream: batch- and shard-independent
+      const modeI = c.modes.subarray(i * D, (i + 1) * D);
+      return {
+        classId: c.classId,
+        mode: modeI,
+        prototype: o.strength !== null ? modeI : undefined,
+        noise: { initial: () => rng.randn(D), step: () => rng.randn(D) },
+      };
     });
-    report.written.push(name);
+    const x = await sampleBatch(model, requests, {
+      schedule,
+      method: o.method,
+      cfgScale: o.cfgScale,
+      cfgChannels: o.cfgChannels,
+      variance: o.variance,
+      guidance: o.guidance,
+      strength: o.strength ?? undefined,
+      onStep: () => {
+        for (const { c } of chunk) c.progress.tick(1);
+      },
+    });
+    chunk.forEach(({ c, i }, b) => {
+      c.result.set(x.subarray(b * D, (b + 1) * D), i * D);
+      c.left--;
+    });
+    for (const c of [...open]) {
+      if (c.left > 0) continue;
+      c.progress.done();
+      await out.writeShard(c.name, {
+        latents: { dtype: "F32", shape: c.shape, data: c.result },
+      }, { class: String(c.classId), name: c.label });
+      report.written.push(c.name);
+      open.splice(open.indexOf(c), 1);
+    }
   }
   report.seconds = (performance.now() - start) / 1000;
   return report;
+}
+
+/** A class shard being sampled: its modes, the samples drawn so far and its progress. */
+interface ClassInFlight {
+  name: string;
+  label: string;
+  classId: number;
+  shape: number[];
+  modes: Float32Array; // [k, C, H, W]
+  k: number;
+  /** The next sample to hand to a network call. */
+  next: number;
+  /** Samples not drawn yet. */
+  left: number;
+  result: Float32Array; // [k, C, H, W]
+  progress: ReturnType<typeof createProgress>;
 }
 
 /**

@@ -46,7 +46,12 @@ Deno.test("loadScale() gives the shipped cpu model with TAEF2, its class list as
   const s = await loadScale({ scale: "cpu", model: SHIPPED_CPU_MODEL });
   try {
     assert.equal(s.scale, "cpu");
-    assert.deepEqual(s.sampling, { cfgChannels: "all", variance: "fixed_small", trainSteps: 1000 });
+    assert.deepEqual(s.sampling, {
+      cfgChannels: "all",
+      variance: "fixed_small",
+      trainSteps: 1000,
+      batchSize: 50,
+    });
     assert.equal(s.predictionType, "v");
     assert.equal(s.numClasses, 10);
     assert.equal(s.classes!.length, 10);

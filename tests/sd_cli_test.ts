@@ -37,6 +37,7 @@ Deno.test("loadScale({ scale: 'paper', sd }) reads the folder: VAE codec, prompt
       timesteps: { spacing: "leading", offset: 1, setAlphaToOne: false },
       method: "ddim",
       cfgScale: 7.5,
+      batchSize: 1,
     });
     assert.equal(f.scalingFactor, 0.18215);
     assert.match(s.modelId, /^sd:[0-9a-f]{12}$/);

@@ -71,4 +71,9 @@ export interface ModelSampling {
   timesteps?: DiffusersTimesteps;
   /** The model's sampler when the paper fixes one (Stable Diffusion: DDIM, Algorithm 1). */
   method?: "ddpm" | "ddim";
+  /**
+   * Samples per network call that fit the model's speed and memory (the sample stage's
+   * `batchSize`; results do not depend on it); absent = the stage's default, 8.
+   */
+  batchSize?: number;
 }

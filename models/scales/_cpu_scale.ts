@@ -23,6 +23,9 @@ const CPU_SAMPLING: Readonly<ModelSampling> = {
   cfgChannels: "all",
   variance: "fixed_small",
   trainSteps: DIT_TRAIN_STEPS,
+  // Samples per U-Net call, across classes (a CFG batch of 100): 9% less time per sample and
+  // step than 8 on 2 AMD EPYC Zen 4 cores, and the same bits (the U-Net's rows are independent).
+  batchSize: 50,
 };
 
 /**
