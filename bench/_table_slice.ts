@@ -65,11 +65,15 @@ const options = (profile: RunTableOptions["profile"]): RunTableOptions => ({
 if (positionals[0] === "prepare") {
   const store = await Store.open(v.base!);
   try {
-    await runTable(store, TABLE1, options({
-      onUnit: (u) => {
-        if (u.kind === "encode") throw new EncodedOnly();
-      },
-    }));
+    await runTable(
+      store,
+      TABLE1,
+      options({
+        onUnit: (u) => {
+          if (u.kind === "encode") throw new EncodedOnly();
+        },
+      }),
+    );
   } catch (e) {
     if (!(e instanceof EncodedOnly)) throw e;
   }
@@ -80,13 +84,19 @@ if (positionals[0] === "prepare") {
   const stages: Record<string, number> = {};
   const evals: string[] = [];
   const t0 = performance.now();
-  await runTable(store, TABLE1, options({
-    onUnit: (u, s) => {
-      const k = u.kind === "sample" ? `sample ${u.id.split("/").pop()}` : u.kind;
-      stages[k] = (stages[k] ?? 0) + s;
-      if (u.kind === "eval") evals.push(u.id);
-    },
-  }));
+  await runTable(
+    store,
+    TABLE1,
+    options({
+      onUnit: (u, s) => {
+        const k = u.kind !== "sample"
+          ? u.kind
+          : `sample ${u.recipe.guidance ? "mgd3" : u.recipe.strength !== null ? "d4m" : "dit"}`;
+        stages[k] = (stages[k] ?? 0) + s;
+        if (u.kind === "eval") evals.push(u.id);
+      },
+    }),
+  );
   const total = (performance.now() - t0) / 1000;
   const top1: Record<string, number | null> = {};
   for (const id of evals) top1[id] = await evalTop1(store, id);
