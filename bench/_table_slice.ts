@@ -47,7 +47,7 @@ const { values: v, positionals } = parseArgs({
 });
 setProgressMode("silent");
 
-/** Thrown by the prepare run's unit hook once the encode unit is done. */
+/** Thrown by the prepare run's log hook before the first unit after encode. */
 class EncodedOnly extends Error {}
 
 const options = (profile: RunTableOptions["profile"]): RunTableOptions => ({
@@ -65,19 +65,20 @@ const options = (profile: RunTableOptions["profile"]): RunTableOptions => ({
 if (positionals[0] === "prepare") {
   const store = await Store.open(v.base!);
   try {
-    await runTable(
-      store,
-      TABLE1,
-      options({
-        onUnit: (u) => {
-          if (u.kind === "encode") throw new EncodedOnly();
-        },
-      }),
-    );
+    // the runner logs "k/n <kind> <id>" before each unit it runs: stop before the first one
+    // after encode (encode itself is skipped when the store already holds the latents)
+    await runTable(store, TABLE1, {
+      ...options(undefined),
+      log: (line) => {
+        const kind = / \d+\/\d+ (\w+) /.exec(line)?.[1];
+        if (kind && kind !== "encode") throw new EncodedOnly();
+      },
+    });
   } catch (e) {
     if (!(e instanceof EncodedOnly)) throw e;
   }
   await exportImages(v.export!);
+  console.log(JSON.stringify({ base: v.base, export: v.export }));
 } else if (positionals[0] === "run") {
   await copyTree(v.base!, v.store!);
   const store = await Store.open(v.store!);
