@@ -11,7 +11,7 @@
  *   deno run -A bench/_table_slice.ts run --base DIR --store DIR [--epochs E] [...]
  *     copies DIR's finished artifacts (the latents) into a fresh store and runs every other
  *     unit: discover, 3 sample sets, decode, select Random, 4 hard-label evaluations. Prints one
- *     JSON line: {"total_s", "stages": {kind: s}, "top1": {unit: %}, "peak_gb"} (VmHWM).
+ *     JSON line: {"total_s", "stages": {kind: s}, "top1": {method: %}, "peak_gb"} (VmHWM).
  *
  * @module
  */
@@ -100,7 +100,16 @@ if (positionals[0] === "prepare") {
   );
   const total = (performance.now() - t0) / 1000;
   const top1: Record<string, number | null> = {};
-  for (const id of evals) top1[id] = await evalTop1(store, id);
+  // keyed by method, as the PyTorch side prints them: the set's name in the unit id tells it
+  const method = (id: string) =>
+    id.includes("/random-")
+      ? "random"
+      : id.includes("-d4m")
+      ? "d4m"
+      : /-l[\d.]+-t\d+-/.test(id)
+      ? "mgd3"
+      : "dit";
+  for (const id of evals) top1[method(id)] = await evalTop1(store, id);
   console.log(JSON.stringify({ total_s: total, stages, top1, peak_gb: await peakGb() }));
 } else {
   console.error("usage: _table_slice.ts prepare|run --base DIR [--store DIR] [--export FILE]");

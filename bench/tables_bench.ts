@@ -164,10 +164,6 @@ for (const [side, runs] of [["ours", ours], ["ref", refs]] as const) {
   );
   const startup = med(runs, (r) => r.wall - r.total_s);
   console.log(`  ${side} stages_s: ${stages.join(" ")} startup+load=${startup.toFixed(1)}`);
-  // ours: eval/<dataset>/<set>/<network...>; ref: the method's name
-  const method = (k: string) => k.split("/").at(-2)?.split("-")[0] ?? k;
-  const top1 = Object.entries(runs[0].top1).map(([k, x]) =>
-    `${k.includes("/") ? method(k) : k}=${fmt(x ?? NaN, 1)}`
-  );
+  const top1 = Object.entries(runs[0].top1).map(([k, x]) => `${k}=${fmt(x ?? NaN, 1)}`);
   console.log(`  ${side} top1 (epochs ${epochs}): ${top1.join(" ")}`);
 }
