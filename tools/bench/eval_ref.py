@@ -76,6 +76,51 @@ class ResNetAP10(nn.Module):
         return self.fc(F.adaptive_avg_pool2d(h, 1).flatten(1))
 
 
+class ConvNet(nn.Module):
+    """IDC's ConvNet-D (width 128, instance norm = GroupNorm(C, C), ReLU, 2x2 average pool per
+    block, linear classifier), as eval/classifiers/convnet.ts; ConvNet-4 at 64 px."""
+
+    def __init__(self, classes, depth=4, width=128, size=64):
+        super().__init__()
+        layers, cin = [], 3
+        for _ in range(depth):
+            layers += [nn.Conv2d(cin, width, 3, padding=1), norm(width), nn.ReLU(),
+                       nn.AvgPool2d(2, 2)]
+            cin = width
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(width * (size >> depth) ** 2, classes)
+
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))
+
+
+def top1(model, images, labels, batch=100):
+    """Top-1 (%) on [0, 1] images, ImageNet-normalised, in batches (evaluateTop1's evalBatch)."""
+    model.eval()
+    right = 0
+    with torch.no_grad():
+        for s in range(0, images.shape[0], batch):
+            out = model((images[s:s + batch] - MEAN) / STD)
+            right += int((out.argmax(1) == labels[s:s + batch]).sum())
+    return 100.0 * right / images.shape[0]
+
+
+def hard_label_run(model, images, labels, val_x, val_y, epochs, size, batch=64):
+    """One hard-label evaluation (eval/protocols/hard_label.ts): SGD(0.01, 0.9, 5e-4),
+    MultiStepLR(floor(2E/3), floor(5E/6), 0.2), validated every max(1, floor(E/5)) epochs and
+    at the last; returns the best top-1."""
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, [2 * epochs // 3, 5 * epochs // 6], 0.2)
+    every = max(1, epochs // 5)
+    best = 0.0
+    for e in range(1, epochs + 1):
+        epoch(model, opt, images, labels, batch, size)
+        sched.step()
+        if e % every == 0 or e == epochs:
+            best = max(best, top1(model, val_x, val_y))
+    return best
+
+
 def rrc_box(h, w, scale=(0.5, 1.0), ratio=(3 / 4, 4 / 3)):
     area = h * w
     for _ in range(10):

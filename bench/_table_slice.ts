@@ -1,0 +1,157 @@
+/**
+ * Our side of `deno task bench:tables` (bench/tables_bench.ts), run in a child process so its
+ * peak RSS is its own: a slice of Table 1 (ImageNette IPC 10, one seed, the four methods, cpu
+ * protocol) through the product's runner, `runTable` with `ipcs`, `seeds` and `profile`.
+ *
+ * Usage:
+ *   deno run -A bench/_table_slice.ts prepare --base DIR --export FILE [--data D --val D --model F]
+ *     runs the slice's encode unit into DIR (its other units are left), and writes FILE, the
+ *     inputs of the PyTorch side: the real train and val images as U8 [n, 3, S, S] per class
+ *     (`train.<c>`, `val.<c>`) and the class list (metadata `classes`);
+ *   deno run -A bench/_table_slice.ts run --base DIR --store DIR [--epochs E] [...]
+ *     copies DIR's finished artifacts (the latents) into a fresh store and runs every other
+ *     unit: discover, 3 sample sets, decode, select Random, 4 hard-label evaluations. Prints one
+ *     JSON line: {"total_s", "stages": {kind: s}, "top1": {method: %}, "peak_gb"} (VmHWM).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { Store } from "../stages/store/store.ts";
+import { setProgressMode } from "../stages/progress.ts";
+import { runTable, type RunTableOptions } from "../eval/tables/run_table.ts";
+import { TABLE1 } from "../eval/tables/imagenette_tables.ts";
+import { evalTop1 } from "../eval/tables/execute.ts";
+import { loadImages } from "../stages/images/load_images.ts";
+import { IMAGE_SIZE } from "../eval/protocols/hard_label_protocol.ts";
+import { listImageFolder } from "../stages/images/image_folder.ts";
+import { writeSafetensors } from "../models/io/safetensors.ts";
+import type { Tensor } from "../models/core/tensor.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+/** The slice: Table 1's ImageNette IPC-10 column, seed 0 (issue 20). */
+const SLICE = { ipcs: [10], seeds: [0] } as const;
+
+const { values: v, positionals } = parseArgs({
+  args: Deno.args,
+  strict: true,
+  allowPositionals: true,
+  options: {
+    base: { type: "string" },
+    store: { type: "string" },
+    export: { type: "string" },
+    epochs: { type: "string" },
+    data: { type: "string", default: `${ROOT}data/imagenette-64/train` },
+    val: { type: "string", default: `${ROOT}data/imagenette-64/val` },
+    model: { type: "string", default: `${ROOT}weights/cpu_unet.safetensors` },
+  },
+});
+setProgressMode("silent");
+
+/** Thrown by the prepare run's log hook before the first unit after encode. */
+class EncodedOnly extends Error {}
+
+const options = (profile: RunTableOptions["profile"]): RunTableOptions => ({
+  scale: "cpu",
+  models: { scale: "cpu", model: v.model! },
+  data: { train: v.data, val: v.val },
+  ...SLICE,
+  seeds: [...SLICE.seeds],
+  ipcs: [...SLICE.ipcs],
+  ...(v.epochs ? { epochs: Number(v.epochs) } : {}),
+  log: () => {},
+  profile,
+});
+
+if (positionals[0] === "prepare") {
+  const store = await Store.open(v.base!);
+  try {
+    // the runner logs "k/n <kind> <id>" before each unit it runs: stop before the first one
+    // after encode (encode itself is skipped when the store already holds the latents)
+    await runTable(store, TABLE1, {
+      ...options(undefined),
+      log: (line) => {
+        const kind = / \d+\/\d+ (\w+) /.exec(line)?.[1];
+        if (kind && kind !== "encode") throw new EncodedOnly();
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof EncodedOnly)) throw e;
+  }
+  await exportImages(v.export!);
+  console.log(JSON.stringify({ base: v.base, export: v.export }));
+} else if (positionals[0] === "run") {
+  await copyTree(v.base!, v.store!);
+  const store = await Store.open(v.store!);
+  const stages: Record<string, number> = {};
+  const evals: string[] = [];
+  const t0 = performance.now();
+  await runTable(
+    store,
+    TABLE1,
+    options({
+      onUnit: (u, s) => {
+        const k = u.kind !== "sample"
+          ? u.kind
+          : `sample ${u.recipe.guidance ? "mgd3" : u.recipe.strength !== null ? "d4m" : "dit"}`;
+        stages[k] = (stages[k] ?? 0) + s;
+        if (u.kind === "eval") evals.push(u.id);
+      },
+    }),
+  );
+  const total = (performance.now() - t0) / 1000;
+  const top1: Record<string, number | null> = {};
+  // keyed by method, as the PyTorch side prints them: the set's name in the unit id tells it
+  const method = (id: string) =>
+    id.includes("/random-")
+      ? "random"
+      : id.includes("-d4m")
+      ? "d4m"
+      : /-l[\d.]+-t\d+-/.test(id)
+      ? "mgd3"
+      : "dit";
+  for (const id of evals) top1[method(id)] = await evalTop1(store, id);
+  console.log(JSON.stringify({ total_s: total, stages, top1, peak_gb: await peakGb() }));
+} else {
+  console.error("usage: _table_slice.ts prepare|run --base DIR [--store DIR] [--export FILE]");
+  Deno.exit(2);
+}
+
+/** Peak resident set of this process (VmHWM), in GB; NaN off Linux. */
+async function peakGb(): Promise<number> {
+  try {
+    const m = /VmHWM:\s*(\d+) kB/.exec(await Deno.readTextFile("/proc/self/status"));
+    return m ? Number(m[1]) * 1024 / 1e9 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Copies a store directory (files and folders) to a new place. */
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) await copyTree(`${from}/${e.name}`, `${to}/${e.name}`);
+    else if (e.isFile) await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
+  }
+}
+
+/** The real images of both splits as U8 [n, 3, S, S] per class (the PyTorch side has no JPEG decoder). */
+async function exportImages(path: string): Promise<void> {
+  const tensors: Record<string, Tensor> = {};
+  let classes: string[] = [];
+  for (const [split, dir] of [["train", v.data!], ["val", v.val!]] as const) {
+    const items = await listImageFolder(dir);
+    classes = [...new Set(items.map((it) => it.className))];
+    for (const [c, name] of classes.entries()) {
+      const mine = items.filter((it) => it.classIndex === c);
+      const { images } = await loadImages(mine, {
+        size: IMAGE_SIZE.cpu,
+        mode: "resize_center_crop",
+        range: "[0,1]",
+      }); // [n, 3, S, S]
+      const data = Uint8Array.from(images.data, (x) => Math.round(x * 255));
+      tensors[`${split}.${name}`] = { dtype: "U8", shape: images.shape, data };
+    }
+  }
+  await writeSafetensors(path, tensors, { classes: JSON.stringify(classes) });
+}
