@@ -107,6 +107,11 @@ export class Graph {
   #constKeys = new Map<string, Value>();
   #region: Region | null = null;
   #producer = new Map<number, Node>();
+  /**
+   * This graph's override of `convLowering.gemmMaxPixels` (ops/conv.ts): null follows the
+   * global policy; 0 keeps every conv on onnxruntime's Conv.
+   */
+  convGemmMaxPixels: number | null = null;
 
   /** Default floating-point type of parameters and constants. */
   constructor(readonly floatType: "float32" | "float64" = "float32") {}

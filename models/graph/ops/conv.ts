@@ -50,7 +50,8 @@ export function conv(x: Value, w: Value, b: Value | null, o: ConvOptions = {}): 
     out.push(d);
   }
   const pixels = out.slice(2).reduce((p, q) => p * q, 1);
-  if (n === 2 && geo.group === 1 && pixels <= convLowering.gemmMaxPixels && !x.graph.inComposite) {
+  const maxPixels = x.graph.convGemmMaxPixels ?? convLowering.gemmMaxPixels;
+  if (n === 2 && geo.group === 1 && pixels <= maxPixels && !x.graph.inComposite) {
     return convGemm(x, w, b, geo, out.slice(2));
   }
   return node1(x.graph, "Conv", b ? [x, w, b] : [x, w], out, x.dtype, convAttrs(geo));
