@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { GaussianSchedule } from "./schedule.ts";
+import { GaussianSchedule, roundHalfEven } from "./schedule.ts";
 
 /**
  * How a diffusers scheduler config places its inference timesteps.
@@ -106,10 +106,4 @@ export function diffusersSchedule(
   const acp = Float64Array.from(ts, (t) => base[t]);
   const prev = Float64Array.from(ts, (t) => (t - stride >= 0 ? base[t - stride] : final));
   return GaussianSchedule.fromAlphas(acp, prev, Int32Array.from(ts));
-}
-
-/** numpy's round(): halves go to the even neighbour. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

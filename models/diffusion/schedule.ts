@@ -286,8 +286,16 @@ export class GaussianSchedule {
   }
 }
 
-/** Python's round(): halves go to the even neighbour. */
-function roundHalfEven(x: number): number {
+/**
+ * Python's and numpy's round(): halves go to the even neighbour.
+ *
+ * @example
+ * ```ts
+ * import { roundHalfEven } from "./schedule.ts";
+ * roundHalfEven(20.5); // 20
+ * ```
+ */
+export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
