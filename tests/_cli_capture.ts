@@ -1,5 +1,12 @@
 /** Runs the mgd3 command line in this process and captures its exit status and output. */
+import assert from "node:assert/strict";
 import { main } from "../cli.ts";
+
+/** `main(argv)` with silent progress; fails the test unless it exits with status 0. */
+export async function runOk(argv: string[]): Promise<void> {
+  const status = await main([...argv, "--progress", "silent"]);
+  assert.equal(status, 0, `mgd3 ${argv.join(" ")} failed`);
+}
 
 /** `main(argv)` with console.log and console.error captured. */
 export async function capture(

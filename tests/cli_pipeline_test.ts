@@ -1,15 +1,12 @@
 import assert from "node:assert/strict";
 import { main } from "../cli.ts";
+import { runOk as run } from "./_cli_capture.ts";
 import { loadCpuModel } from "../models/nets/unet/cpu_model.ts";
 import { randomModel } from "./_tiny_model.ts";
 import { listImageFolder } from "../stages/images/image_folder.ts";
 import { IMAGENETTE_224 } from "./shared.ts";
 
 const HAVE_DATA = await Deno.stat(`${IMAGENETTE_224}/val`).then(() => true, () => false);
-async function run(argv: string[]): Promise<void> {
-  const status = await main([...argv, "--progress", "silent"]);
-  assert.equal(status, 0, `mgd3 ${argv.join(" ")} failed`);
-}
 
 Deno.test({
   name:

@@ -1,21 +1,15 @@
 // The LDM family through every stage of the command line: a tiny LatentDiffusion laid out
 // like cin256-v2.ckpt (U-Net, VQ-f4 first stage and ClassEmbedder in one Lightning .ckpt).
 import assert from "node:assert/strict";
-import { main } from "../cli.ts";
 import { listImageFolder } from "../stages/images/image_folder.ts";
 import { IMAGENETTE_224 } from "./shared.ts";
-import { capture } from "./_cli_capture.ts";
+import { capture, runOk as run } from "./_cli_capture.ts";
 import { TINY_CKPT } from "./ldm_fixture.ts";
 import { loadScale } from "../models/scales/mod.ts";
 
 const TINY_JSON = new URL("./fixtures/ldm/ldm_tiny.json", import.meta.url).pathname;
 const HAVE_DATA = await Deno.stat(`${IMAGENETTE_224}/val`).then(() => true, () => false);
 const LDM = ["--ldm", TINY_CKPT, "--ldm-config", TINY_JSON];
-
-async function run(argv: string[]): Promise<void> {
-  const status = await main([...argv, "--progress", "silent"]);
-  assert.equal(status, 0, `mgd3 ${argv.join(" ")} failed`);
-}
 
 Deno.test("loadScale({ scale: 'paper', ldm }) hands out the VQ codec, the LDM denoiser and LDM's sampling settings", async () => {
   const s = await loadScale({ scale: "paper", ldm: TINY_CKPT, ldmConfig: TINY_JSON });

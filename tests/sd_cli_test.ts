@@ -2,21 +2,15 @@
 // reproduce:fig4, on a tiny SD 1.x folder laid out as a real one (tests/_sd_folder.ts); and the
 // errors a broken or mismatched folder gets.
 import assert from "node:assert/strict";
-import { main } from "../cli.ts";
 import { loadScale } from "../models/scales/mod.ts";
 import { readSdFolder } from "../models/nets/sd/folder.ts";
 import { listImageFolder } from "../stages/images/image_folder.ts";
-import { capture } from "./_cli_capture.ts";
+import { capture, runOk as run } from "./_cli_capture.ts";
 import { fastCpuArgs, reproduce } from "./_reproduce_setup.ts";
 import { tinySdFolder } from "./_sd_folder.ts";
 import { Distiller } from "../notebook/distiller.ts";
 
 const DATA = new URL("../data/imagenette-64", import.meta.url).pathname;
-
-async function run(argv: string[]): Promise<void> {
-  const status = await main([...argv, "--progress", "silent"]);
-  assert.equal(status, 0, `mgd3 ${argv.join(" ")} failed`);
-}
 
 Deno.test("loadScale({ scale: 'paper', sd }) reads the folder: VAE codec, prompts, DDIM settings", async () => {
   const sd = await tinySdFolder();
