@@ -71,22 +71,22 @@ export async function sdClassPrompts(
 export async function loadSdScale(src: SdSource, only?: ScalePart): Promise<LoadedParts> {
   const folder = await readSdFolder(src.sd);
   const unetConfig = await readJsonObject(join(folder.paths.unet, "config.json"));
-  const vaeConfig = await readJsonObject(join(folder.paths.vae, "config.json"));
   const sampleSize = unetConfig.sample_size;
-  const blocks = vaeConfig.block_out_channels;
-  if (!Number.isInteger(sampleSize) || !Array.isArray(blocks) || !blocks.length) {
+  const levels = folder.vaeLevels; // read from vae/config.json by readSdFolder
+  if (!Number.isInteger(sampleSize) || levels === null) {
     throw new RangeError(
       `${folder.paths.unet}/config.json sample_size and ${folder.paths.vae}/config.json ` +
         `block_out_channels are needed to know the image size; give --image-size`,
     );
   }
-  const f = 2 ** (blocks.length - 1);
+  const f = 2 ** (levels - 1);
   const imageSize = src.imageSize ?? (sampleSize as number) * f;
   if (!(Number.isInteger(imageSize) && imageSize >= f && imageSize % f === 0)) {
     throw new RangeError(
       `Stable Diffusion: --image-size must be a multiple of ${f}, got ${imageSize}`,
     );
   }
+  const latent = imageSize / f;
   const { classes, prompts } = await sdClassPrompts(src.prompts, src.promptTemplate);
   const base = facts(src, folder, classes);
   const load = async (): Promise<SdDenoiser> => {
@@ -99,12 +99,11 @@ export async function loadSdScale(src: SdSource, only?: ScalePart): Promise<Load
     return sdDenoiser(unet, promptEncoder(tokenizer, text), {
       prompts,
       predictionType: folder.scheduler.predictionType,
-      latentSize: imageSize / f,
+      latentSize: latent,
       session,
       releaseWeights: true, // this scale owns the U-Net: the session keeps the only copy
     });
   };
-  const latent = imageSize / f;
   let loaded: Promise<SdDenoiser> | null = null;
   const C = Number(unetConfig.in_channels ?? 4);
   const denoiser: ScaleDenoiser = {

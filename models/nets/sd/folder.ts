@@ -88,8 +88,11 @@ export interface SdFolder {
   scheduler: SdScheduler;
   /** `vae/config.json` `scaling_factor` (latent = scaling_factor x the posterior mean). */
   scalingFactor: number;
-  /** `vae/config.json` `sample_size`: the image side the pipeline samples at by default. */
-  vaeSampleSize: number | null;
+  /**
+   * Levels of the VAE (`vae/config.json` `block_out_channels`, length n: it downsamples by
+   * 2^(n-1)); null when the key is missing or not a non-empty list.
+   */
+  vaeLevels: number | null;
 }
 
 /**
@@ -173,14 +176,14 @@ export async function readSdFolder(root: string): Promise<SdFolder> {
       `${vaePath}: shift_factor ${vae.shift_factor} is not supported (SD 1.x/2.x have none)`,
     );
   }
-  const ss = vae.sample_size;
+  const blocks = vae.block_out_channels;
   return {
     root,
     pipeline,
     paths,
     scheduler,
     scalingFactor,
-    vaeSampleSize: Number.isInteger(ss) && (ss as number) > 0 ? ss as number : null,
+    vaeLevels: Array.isArray(blocks) && blocks.length ? blocks.length : null,
   };
 }
 
