@@ -23,8 +23,9 @@ const CPU_SAMPLING: Readonly<ModelSampling> = {
   cfgChannels: "all",
   variance: "fixed_small",
   trainSteps: DIT_TRAIN_STEPS,
-  // Samples per U-Net call, across classes (a CFG batch of 100): 9% less time per sample and
-  // step than 8 on 2 AMD EPYC Zen 4 cores, and the same bits (the U-Net's rows are independent).
+  // Samples per U-Net call, across classes (a CFG batch of 100); results do not depend on it.
+  // With onnxruntime's Conv the time per sample-step barely depends on it (6.0-6.4 ms from 8 to
+  // 100, `deno run -A tools/unet_timing.ts`); 50 leaves no partial batch per class.
   batchSize: 50,
 };
 
