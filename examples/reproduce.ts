@@ -21,6 +21,8 @@ import { resolveClasses } from "../stages/images/classes.ts";
 import { parseDecimal } from "../models/core/decimal.ts";
 import { DEFAULT_IMAGENETTE } from "../eval/sanity.ts";
 import { QUICK_EPOCH_DIVISOR, runTable } from "../eval/tables/run_table.ts";
+import { defaultWorkers, runWorkers } from "../eval/tables/workers.ts";
+import { setDefaultThreads } from "../models/graph/session.ts";
 import { TABLES } from "../eval/tables/tables.ts";
 import { measureCost } from "../eval/tables/cost.ts";
 import type { ModelSource } from "../models/scales/mod.ts";
@@ -67,8 +69,12 @@ Tables: ${Object.keys(TABLES).join(", ")}, cost  (--list describes them)
   --cache DIR --mirror DIR|URL   asset cache (default MGD3_CACHE or ~/.cache/mgd3) and mirror
   --minimax FILE        MinMax Diffusion checkpoint (a finetuned DiT; at the cpu scale a model
                         file like --model), sampled like DiT for the MinMax rows (fig4d, fig5, fig8)
-  --threads N           onnxruntime threads per op
-  --poll SECONDS        how often a worker checks for other workers' outputs (default 30)
+  --workers N           worker processes on this machine sharing the cores and the store, each
+                        taking whole units as they become ready (default 2 at the cpu scale on
+                        2 or more cores, else 1; results do not depend on it)
+  --threads N           onnxruntime threads per op (default: cores / workers)
+  --poll SECONDS        how often a worker checks for other workers' outputs (default 30 with
+                        --shard, 2 with --workers)
   --progress MODE       auto|bar|lines|silent
 `;
 
@@ -105,7 +111,9 @@ const OPTIONS = {
   teacher: { type: "string" },
   minimax: { type: "string" },
   threads: { type: "string" },
-  poll: { type: "string", default: "30" },
+  workers: { type: "string" },
+  claim: { type: "boolean", default: false }, // internal: one of --workers' processes
+  poll: { type: "string" },
   progress: { type: "string", default: "auto" },
   fetch: { type: "boolean", default: false },
   cache: { type: "string" },
@@ -191,7 +199,21 @@ if (scale === "paper") {
   usage("--fetch gets paper-scale assets; the cpu scale's model and images ship with the toolkit");
 }
 const seeds = list(v.seeds)?.map((s) => int("seeds", s, 0));
-const threads = v.threads === undefined ? undefined : int("threads", v.threads, 1);
+const cores = navigator.hardwareConcurrency;
+const workers = v.claim
+  ? 1
+  : v.workers !== undefined
+  ? int("workers", v.workers, 1)
+  : shard.count > 1 || isCost
+  ? 1
+  : defaultWorkers(scale, cores);
+if (workers > 1 && shard.count > 1) usage("--workers and --shard do not go together");
+const threads = v.threads !== undefined
+  ? int("threads", v.threads, 1)
+  : workers > 1
+  ? Math.max(1, Math.floor(cores / workers))
+  : undefined;
+setDefaultThreads(threads); // the evaluations' and metrics' sessions too
 if (v.ldm !== undefined && (scale !== "paper" || v.dit !== undefined)) {
   usage("--ldm needs --scale paper and no --dit");
 }
@@ -276,6 +298,28 @@ async function machineName(): Promise<string> {
 let report;
 try {
   const store = await Store.open(abs(v.store ?? `.store/reproduce-${scale}`)!);
+  if (workers > 1) {
+    // Same flags for every worker; each claims whole units, then this process writes the report.
+    const script = new URL(import.meta.url).pathname;
+    const rest = stripFlags(Deno.args, ["--workers", "--threads", "--progress"]);
+    const progress = v.progress === "auto" ? "lines" : v.progress!;
+    console.error(`reproduce: ${workers} workers, ${threads} thread(s) each`);
+    await runWorkers({
+      store,
+      count: workers,
+      args: () => [
+        "run",
+        "-A",
+        script,
+        ...rest,
+        "--claim",
+        "--threads",
+        String(threads),
+        "--progress",
+        progress,
+      ],
+    });
+  }
   report = await runTable(store, table!, {
     scale,
     models,
@@ -289,18 +333,35 @@ try {
     evalSize: v["eval-size"] === undefined ? undefined : int("eval-size", v["eval-size"], 8),
     teacher: abs(v.teacher),
     shard,
-    pollSeconds: int("poll", v.poll!, 0),
+    claim: v.claim,
+    pollSeconds: v.poll === undefined ? undefined : int("poll", v.poll, 0),
   });
 } catch (e) {
   console.error(`reproduce ${positionals[0]}: ${(e as Error).message}`);
   Deno.exit(1);
 }
+if (v.claim) Deno.exit(0); // the launcher prints the table
 if (report.markdown) {
   console.log(report.markdown);
-  console.log(`Written to ${report.dir} (${report.ran} units run, ${report.skipped} already done)`);
+  console.log(
+    workers > 1
+      ? `Written to ${report.dir} (${workers} workers ran the units)`
+      : `Written to ${report.dir} (${report.ran} units run, ${report.skipped} already done)`,
+  );
 } else {
   console.log(
     `Shard ${shard.index}/${shard.count}: ${report.ran} units run, ${report.skipped} already done; ` +
       "the table is written when every worker has finished (or rerun without --shard).",
   );
+}
+
+/** The arguments without the given flags (and their values: `--flag v` or `--flag=v`). */
+function stripFlags(args: string[], flags: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const [name] = args[i].split("=");
+    if (!flags.includes(name)) out.push(args[i]);
+    else if (!args[i].includes("=")) i++;
+  }
+  return out;
 }

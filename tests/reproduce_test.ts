@@ -148,8 +148,14 @@ Deno.test("at the cpu scale ConvNet-4 stands in for ResNetAP-10 except in Table 
 
 Deno.test("reproduce.ts table5 prints the paper's numbers beside ours, writes results and plots, and a rerun is a no-op", async () => {
   const args = ["table5", ...fastCpuArgs(ws.model, storeDir)];
-  const first = await reproduce(args);
+  // Two worker processes claim whole units; this process then writes the report.
+  const first = await reproduce([...args, "--workers", "2"]);
   assert.equal(first.code, 0, first.err);
+  assert.match(first.err, /2 workers, 1 thread\(s\) each/);
+  assert.match(first.err, /^\[w0\] \[table5 \d+s\] \d+\/\d+ /m);
+  assert.match(first.err, /^\[w1\] \[table5 \d+s\] \d+\/\d+ /m);
+  assert.match(first.out, /Written to \S+ \(2 workers ran the units\)/);
+  await assert.rejects(Deno.stat(`${storeDir}/claims`), Deno.errors.NotFound);
   assert.match(
     first.out,
     /\| Mode discovery only \| 53\.2 ± 1\.4 \| \d+\.\d ± \d+\.\d \| 57\.1 ± 1\.3 \|/,
@@ -174,7 +180,7 @@ Deno.test("reproduce.ts table5 prints the paper's numbers beside ours, writes re
   const png = `${real}/${ds}/closest-ipc10-s0/images/${CLASSES[0]}/0000.png`;
   assert.equal((await sharp(png).metadata()).width, 64);
   const before = (await Deno.stat(png)).mtime!.getTime();
-  const again = await reproduce(args);
+  const again = await reproduce([...args, "--workers", "1"]);
   assert.equal(again.code, 0, again.err);
   assert.match(again.out, /\(0 units run, \d+ already done\)/);
   assert.equal((await Deno.stat(png)).mtime!.getTime(), before);
@@ -198,6 +204,31 @@ Deno.test("two shards of table7 run side by side on one store; a run without a s
   assert.ok(r.complete);
   assert.equal(r.results!.cells.filter((c) => c.ours !== null).length, 6);
   assert.match(r.markdown!, /\| GMM \| 66\.9 ± 0\.4 \| \d+\.\d ± \d+\.\d \|/);
+});
+
+Deno.test("claiming workers split table6 by whole units and give the numbers of a single run", async () => {
+  const single = await Store.open(`${ws.dir}/store-single`);
+  const alone = await runTable(single, TABLES.table6, fastCpu(ws.model));
+  assert.ok(alone.complete);
+  const shared = await Store.open(`${ws.dir}/store-claim`);
+  const [a, b] = await Promise.all(
+    [0, 1].map(() => runTable(shared, TABLES.table6, fastCpu(ws.model, { claim: true }))),
+  );
+  assert.ok(a.ran > 0 && b.ran > 0, `both workers ran units (${a.ran}, ${b.ran})`);
+  assert.equal(a.ran + b.ran, alone.ran, "every unit ran exactly once");
+  assert.equal(a.markdown, null, "a claiming worker leaves the report to its launcher");
+  const r = await runTable(shared, TABLES.table6, fastCpu(ws.model));
+  assert.equal(r.ran, 0);
+  const means = (t: typeof r) => t.results!.cells.map((c) => c.ours?.mean ?? null);
+  assert.deepEqual(means(r), means(alone));
+  await assert.rejects(
+    runTable(
+      shared,
+      TABLES.table6,
+      fastCpu(ws.model, { claim: true, shard: { index: 0, count: 2 } }),
+    ),
+    /claim and shard do not go together/,
+  );
 });
 
 Deno.test("table1 --quick, the lambda sweep and fig6 run Random, D4M, sweeps and the metrics stage", async () => {

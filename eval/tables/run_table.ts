@@ -9,6 +9,12 @@
  * walks the units in the same order, so this never deadlocks. The last worker to finish (or
  * a rerun without a shard) writes the results.
  *
+ * `claim: true` schedules dynamically instead (local worker processes, `--workers N`): each
+ * worker takes the first unit in plan order whose inputs are finished and that no other worker
+ * has claimed (an exclusive claim file, `<store>/claims/<unit hash>`), runs it whole, and
+ * looks again; it stops when every unit is finished. Units never split across workers, so a
+ * unit's numbers do not depend on how many workers ran the table.
+ *
  * @module
  */
 import type { Store } from "../../stages/store/store.ts";
@@ -93,8 +99,13 @@ export interface RunTableOptions {
    * n-th other unit (default: all).
    */
   shard?: Shard;
-  /** Seconds between checks while waiting for another worker (default 30). */
+  /** Seconds between checks while waiting for another worker (default 30; 2 with `claim`). */
   pollSeconds?: number;
+  /**
+   * Dynamic scheduling among workers on one machine (`--workers N`): claim whole units as they
+   * become ready (see the module comment). Needs no `shard`; the report is left to the launcher.
+   */
+  claim?: boolean;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
   /**
@@ -203,8 +214,10 @@ export async function runTable(
       teacher: o.teacher ? { checkpoint: o.teacher } : o.scale === "cpu" ? "train" : null,
       teacherEpochs: o.epochs ?? (o.quick ? quickly(TEACHER_RECIPE.epochs) : undefined),
     });
+    if (o.claim && shard.count > 1) throw new RangeError("claim and shard do not go together");
+    const run = o.claim ? executeClaimed : execute;
     const { ran, skipped } = models
-      ? await execute(store, { own: models, minimax }, plan, o, shard, say)
+      ? await run(store, { own: models, minimax }, plan, o, shard, say)
       : { ran: 0, skipped: 0 };
     let complete = true;
     for (const u of plan.units) if (!(await isComplete(store, u))) complete = false;
@@ -217,6 +230,7 @@ export async function runTable(
       markdown: null,
       dir: null,
     };
+    if (o.claim) return report; // the --workers launcher writes the report
     if (!complete) {
       say(
         `shard ${shard.index}/${shard.count} finished its units; other workers are still running. ` +
@@ -313,6 +327,100 @@ async function execute(
     ran++;
   }
   return { ran, skipped };
+}
+
+/** The claims folder of a store: one empty file per unit a local worker is running. */
+export function claimsDir(store: Store): string {
+  return `${store.root}/claims`;
+}
+
+/** Removes every claim (the `--workers` launcher, before it starts its workers). */
+export async function clearClaims(store: Store): Promise<void> {
+  await Deno.remove(claimsDir(store), { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+}
+
+/** Claims a unit for this process: false when another worker holds it. */
+async function claimUnit(store: Store, u: Unit): Promise<string | null> {
+  await Deno.mkdir(claimsDir(store), { recursive: true });
+  const path = `${claimsDir(store)}/${(await sha256Hex(u.id)).slice(0, 32)}`;
+  try {
+    const f = await Deno.open(path, { write: true, createNew: true });
+    await f.write(new TextEncoder().encode(`${Deno.pid} ${u.id}\n`));
+    f.close();
+    return path;
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return null;
+    throw e;
+  }
+}
+
+/** Dynamic scheduling (`claim`): see the module comment. */
+async function executeClaimed(
+  store: Store,
+  models: { own: TableModels; minimax: TableModels | null },
+  plan: Plan,
+  o: RunTableOptions,
+  _shard: Shard,
+  say: (s: string) => void,
+): Promise<{ ran: number; skipped: number }> {
+  const done = new Set<string>();
+  const finished = async (u: Unit) => {
+    if (done.has(u.id)) return true;
+    if (!(await isComplete(store, u))) return false;
+    done.add(u.id);
+    return true;
+  };
+  const byId = new Map(plan.units.map((u) => [u.id, u]));
+  let ran = 0, announced = -Infinity;
+  for (const u of plan.units) await finished(u);
+  const skipped = done.size;
+  for (;;) {
+    let next: { k: number; u: Unit; claim: string } | null = null;
+    const pending: string[] = [];
+    for (const [k, u] of plan.units.entries()) {
+      if (await finished(u)) continue;
+      pending.push(u.id);
+      let ready = true;
+      for (const d of u.deps) if (!(await finished(byId.get(d)!))) ready = false;
+      if (!ready) continue;
+      const claim = await claimUnit(store, u);
+      if (claim) {
+        next = { k, u, claim };
+        break;
+      }
+    }
+    if (!next) {
+      if (pending.length === 0) return { ran, skipped };
+      if (performance.now() - announced > 300_000) {
+        say(`waiting for other workers (${pending.length} units left)`);
+        announced = performance.now();
+      }
+      await new Promise((r) => setTimeout(r, (o.pollSeconds ?? 2) * 1000));
+      continue;
+    }
+    const { k, u, claim } = next;
+    try {
+      // Another worker may have finished it between our check and the claim.
+      if (await isComplete(store, u)) continue;
+      say(`${k + 1}/${plan.units.length} ${u.kind} ${u.id}`);
+      const minimax = u.kind === "sample" && u.recipe.denoiser === "minimax";
+      const t0 = performance.now();
+      await executeUnit(
+        store,
+        minimax ? models.minimax! : models.own,
+        u,
+        ALL,
+        o.scale,
+        o.profile ?? {},
+      );
+      o.profile?.onUnit?.(u, (performance.now() - t0) / 1000);
+      ran++;
+    } finally {
+      await Deno.remove(claim).catch(() => {});
+    }
+  }
 }
 
 async function waitFor(

@@ -52,6 +52,27 @@ export interface SessionOptions {
   memPattern?: boolean;
 }
 
+let defaultThreads: number | undefined;
+
+/**
+ * Threads per op of every session created afterwards whose options give none (undefined:
+ * onnxruntime's choice, one per core). A process that shares the cores with other workers
+ * (`reproduce --workers N`) sets its share here, so the trainer's and metrics' sessions follow.
+ *
+ * @example
+ * ```ts
+ * import { setDefaultThreads } from "./session.ts";
+ * setDefaultThreads(1);
+ * setDefaultThreads(undefined); // back to one per core
+ * ```
+ */
+export function setDefaultThreads(n: number | undefined): void {
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1)) {
+    throw new RangeError(`Threads must be an integer >= 1, got ${n}`);
+  }
+  defaultThreads = n;
+}
+
 /** Static description of one session input or output. */
 export interface IoInfo {
   name: string;
@@ -138,7 +159,9 @@ export class Session {
       graphOptimizationLevel: opts.graphOptimizationLevel ?? "all",
       logSeverityLevel: opts.logSeverityLevel ?? 3,
       executionMode: (opts.interOpThreads ?? 1) > 1 ? "parallel" : "sequential",
-      ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+      ...((opts.intraOpThreads ?? defaultThreads)
+        ? { intraOpNumThreads: opts.intraOpThreads ?? defaultThreads }
+        : {}),
       ...(opts.interOpThreads ? { interOpNumThreads: opts.interOpThreads } : {}),
       ...(external.length ? { externalData: external } : {}),
       ...(opts.memArena === false ? { enableCpuMemArena: false } : {}),
