@@ -21,12 +21,12 @@
  * MGD3_BENCH_THREADS=1 gives a per-core comparison that load distorts less.
  */
 import { grad } from "../models/graph/autodiff/autodiff.ts";
-import { Graph, type Node } from "../models/graph/graph.ts";
+import { Graph } from "../models/graph/graph.ts";
+import { graphFlops, matmulPeakGflops } from "../models/graph/flops.ts";
 import { crossEntropy } from "../models/train/losses.ts";
 import { Layers, ParamStore } from "../models/graph/nn.ts";
-import { convLowering, matmul } from "../models/graph/ops/conv.ts";
+import { convLowering } from "../models/graph/ops/conv.ts";
 import { GraphSGD } from "../models/train/graph_sgd.ts";
-import { Session } from "../models/graph/session.ts";
 import { Trainer } from "../models/train/trainer.ts";
 import { convNet, resnet18 } from "../tests/engine_nets.ts";
 import { randn, rng } from "../tests/engine_fd.ts";
@@ -54,22 +54,6 @@ const PROFILE = Deno.env.get("MGD3_BENCH_PROFILE");
 const GEMM_PIXELS = Deno.env.get("MGD3_CONV_GEMM_PIXELS"); // tuning knob: convLowering.gemmMaxPixels
 if (GEMM_PIXELS !== undefined) convLowering.gemmMaxPixels = Number(GEMM_PIXELS);
 const REF_SCRIPT = new URL("../tools/bench/engine_ref.py", import.meta.url).pathname;
-
-/** Multiply-add FLOPs (2 per MAC) of the matrix-product nodes of a graph. */
-function flops(nodes: readonly Node[]): number {
-  let f = 0;
-  const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-  for (const n of nodes) {
-    const [a, b] = n.inputs;
-    const y = n.outputs[0];
-    if (n.op === "Conv") f += 2 * prod(y.shape) * prod(b!.shape.slice(1));
-    else if (n.op === "ConvTranspose") f += 2 * prod(a!.shape) * prod(b!.shape.slice(1));
-    else if (n.op === "Gemm") {
-      f += 2 * prod(y.shape) * (n.attrs.transA?.value ? a!.shape[0] : a!.shape[1]);
-    } else if (n.op === "MatMul") f += 2 * prod(y.shape) * a!.shape[a!.rank - 1];
-  }
-  return f;
-}
 
 /** Builds our side of a case: a function running one step, and the FLOPs of its graph. */
 async function ours(
@@ -100,24 +84,7 @@ async function ours(
     const loss = crossEntropy(logits, g.input("labels", [BATCH], "int64"));
     grad(loss, [...g.params.values()].filter((p) => p.trainable).map((p) => p.value));
   }
-  return { run, flop: flops(g.nodes), done: () => t.release() };
-}
-
-async function gemmPeak(): Promise<number> {
-  const n = 2048;
-  const g = new Graph();
-  g.output(matmul(g.input("a", [n, n]), g.input("b", [n, n])), "c");
-  const s = await Session.create(g.toModel(), { intraOpThreads: THREADS });
-  const a = { dtype: "F32" as const, shape: [n, n], data: randn(n * n, rng(3)) };
-  await s.run({ a, b: a });
-  const times: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t0 = performance.now();
-    await s.run({ a, b: a });
-    times.push(performance.now() - t0);
-  }
-  await s.release();
-  return (2 * n ** 3) / (Math.min(...times) / 1000) / 1e9;
+  return { run, flop: graphFlops(g.nodes), done: () => t.release() };
 }
 
 async function torchAvailable(): Promise<boolean> {
@@ -132,7 +99,7 @@ async function torchAvailable(): Promise<boolean> {
 
 if (import.meta.main) {
   const cases = Deno.args.length ? Deno.args : CASES;
-  const peak = await gemmPeak();
+  const peak = await matmulPeakGflops({ threads: THREADS });
   console.log(`gemm_2048 peak_gflops=${peak.toFixed(0)} threads=${THREADS}`);
   const ref = (await torchAvailable())
     ? new ReferenceServer(REF_SCRIPT, { MGD3_BENCH_THREADS: String(THREADS) })
