@@ -12,6 +12,9 @@
  *     copies DIR's finished artifacts (the latents) into a fresh store and runs every other
  *     unit: discover, 3 sample sets, decode, select Random, 4 hard-label evaluations. Prints one
  *     JSON line: {"total_s", "stages": {kind: s}, "top1": {method: %}, "peak_gb"} (VmHWM).
+ *     `--workers N` runs the units in N processes that claim them (as `reproduce --workers`),
+ *     each with cores / N threads; stages then sum the workers' seconds, and peak_gb is the sum
+ *     of their peaks (a bound on what they held together).
  *
  * @module
  */
@@ -19,6 +22,7 @@ import { parseArgs } from "node:util";
 import { Store } from "../stages/store/store.ts";
 import { setProgressMode } from "../stages/progress.ts";
 import { runTable, type RunTableOptions } from "../eval/tables/run_table.ts";
+import type { Unit } from "../eval/tables/units.ts";
 import { TABLE1 } from "../eval/tables/imagenette_tables.ts";
 import { evalTop1 } from "../eval/tables/execute.ts";
 import { loadImages } from "../stages/images/load_images.ts";
@@ -26,6 +30,8 @@ import { IMAGE_SIZE } from "../eval/protocols/hard_label_protocol.ts";
 import { listImageFolder } from "../stages/images/image_folder.ts";
 import { writeSafetensors } from "../models/io/safetensors.ts";
 import type { Tensor } from "../models/core/tensor.ts";
+import { runWorkers } from "../eval/tables/workers.ts";
+import { setDefaultThreads } from "../models/graph/session.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 /** The slice: Table 1's ImageNette IPC-10 column, seed 0 (issue 20). */
@@ -43,8 +49,11 @@ const { values: v, positionals } = parseArgs({
     data: { type: "string", default: `${ROOT}data/imagenette-64/train` },
     val: { type: "string", default: `${ROOT}data/imagenette-64/val` },
     model: { type: "string", default: `${ROOT}weights/cpu_unet.safetensors` },
+    workers: { type: "string", default: "1" },
+    threads: { type: "string" },
   },
 });
+if (v.threads) setDefaultThreads(Number(v.threads));
 setProgressMode("silent");
 
 /** Thrown by the prepare run's log hook before the first unit after encode. */
@@ -52,7 +61,7 @@ class EncodedOnly extends Error {}
 
 const options = (profile: RunTableOptions["profile"]): RunTableOptions => ({
   scale: "cpu",
-  models: { scale: "cpu", model: v.model! },
+  models: { scale: "cpu", model: v.model!, ...(v.threads ? { threads: Number(v.threads) } : {}) },
   data: { train: v.data, val: v.val },
   ...SLICE,
   seeds: [...SLICE.seeds],
@@ -79,25 +88,62 @@ if (positionals[0] === "prepare") {
   }
   await exportImages(v.export!);
   console.log(JSON.stringify({ base: v.base, export: v.export }));
+} else if (positionals[0] === "claim") {
+  // one of `run --workers N`'s processes: claims units, prints its stage seconds and peak
+  const stages: Record<string, number> = {};
+  await runTable(await Store.open(v.store!), TABLE1, {
+    ...options({ onUnit: (u, s) => void (stages[stageOf(u)] = (stages[stageOf(u)] ?? 0) + s) }),
+    claim: true,
+  });
+  console.log(JSON.stringify({ stages, peak_gb: await peakGb() }));
 } else if (positionals[0] === "run") {
   await copyTree(v.base!, v.store!);
   const store = await Store.open(v.store!);
   const stages: Record<string, number> = {};
   const evals: string[] = [];
   const t0 = performance.now();
+  const workers = Number(v.workers);
+  let peak = 0;
+  if (workers > 1) {
+    const threads = Math.max(1, Math.floor(navigator.hardwareConcurrency / workers));
+    const own = ["--data", v.data!, "--val", v.val!, "--model", v.model!];
+    if (v.epochs) own.push("--epochs", v.epochs);
+    await runWorkers({
+      store,
+      count: workers,
+      args: () => [
+        "run",
+        "-A",
+        new URL(import.meta.url).pathname,
+        "claim",
+        "--store",
+        v.store!,
+        "--threads",
+        String(threads),
+        ...own,
+      ],
+      write: (line) => {
+        const json = line.indexOf("{");
+        if (json < 0) return console.error(line);
+        const r = JSON.parse(line.slice(json));
+        for (const [k, s] of Object.entries(r.stages as Record<string, number>)) {
+          stages[k] = (stages[k] ?? 0) + s;
+        }
+        peak += r.peak_gb;
+      },
+    });
+  }
+  // With workers every unit is done: this only collects the evaluations' ids (and writes the
+  // report).
   await runTable(
     store,
     TABLE1,
     options({
-      onUnit: (u, s) => {
-        const k = u.kind !== "sample"
-          ? u.kind
-          : `sample ${u.recipe.guidance ? "mgd3" : u.recipe.strength !== null ? "d4m" : "dit"}`;
-        stages[k] = (stages[k] ?? 0) + s;
-        if (u.kind === "eval") evals.push(u.id);
-      },
+      onUnit: (u, s) => void (stages[stageOf(u)] = (stages[stageOf(u)] ?? 0) + s),
     }),
   );
+  const plan = (await runTable(store, TABLE1, options(undefined))).plan;
+  for (const u of plan.units) if (u.kind === "eval") evals.push(u.id);
   const total = (performance.now() - t0) / 1000;
   const top1: Record<string, number | null> = {};
   // keyed by method, as the PyTorch side prints them: the set's name in the unit id tells it
@@ -110,10 +156,18 @@ if (positionals[0] === "prepare") {
       ? "mgd3"
       : "dit";
   for (const id of evals) top1[method(id)] = await evalTop1(store, id);
-  console.log(JSON.stringify({ total_s: total, stages, top1, peak_gb: await peakGb() }));
+  peak = workers > 1 ? peak : await peakGb();
+  console.log(JSON.stringify({ total_s: total, stages, top1, peak_gb: peak, workers }));
 } else {
   console.error("usage: _table_slice.ts prepare|run --base DIR [--store DIR] [--export FILE]");
   Deno.exit(2);
+}
+
+/** A unit's stage name in the printed seconds (the sampled sets by method). */
+function stageOf(u: Unit): string {
+  return u.kind !== "sample"
+    ? u.kind
+    : `sample_${u.recipe.guidance ? "mgd3" : u.recipe.strength !== null ? "d4m" : "dit"}`;
 }
 
 /** Peak resident set of this process (VmHWM), in GB; NaN off Linux. */

@@ -18,7 +18,9 @@
  * taesd checkout (MGD3_TAESD_REF, default /work/.refs/taesd): `ref_s=na`.
  *
  * Run: deno run -A bench/tables_bench.ts [--epochs E] [--data DIR] [--val DIR] [--model FILE]
- *      [--work DIR] [--keep]   (default epochs: the protocol's, 40 at IPC 10)
+ *      [--work DIR] [--keep] [--workers N]   (default epochs: the protocol's, 40 at IPC 10;
+ *      `--workers N`: our side runs as N claiming processes, as `reproduce --workers N`, and its
+ *      peak is the sum of theirs; the PyTorch side stays one process)
  *
  * @module
  */
@@ -52,6 +54,7 @@ const { values: v } = parseArgs({
     model: { type: "string", default: `${ROOT}weights/cpu_unet.safetensors` },
     work: { type: "string" },
     keep: { type: "boolean", default: false },
+    workers: { type: "string", default: "1" },
   },
 });
 const epochs = v.epochs ? Number(v.epochs) : cpuEpochs(IPC, CLASSES);
@@ -114,6 +117,8 @@ for (let i = 0; i < iters; i++) {
     store,
     "--epochs",
     `${epochs}`,
+    "--workers",
+    v.workers!,
     ...paths,
   ]);
   if (o.failed) throw new Error(`bench:tables: our run failed: ${o.failed}`);
@@ -149,7 +154,9 @@ const oursS = med(ours, (r) => r.wall);
 const refS = refs.length ? med(refs, (r) => r.wall) : NaN;
 const fmt = (x: number, d: number) => Number.isFinite(x) ? x.toFixed(d) : "na";
 console.log(
-  `${NAME} ours_s=${fmt(oursS, 1)} ref_s=${fmt(refS, 1)} ratio=${fmt(oursS / refS, 2)} ` +
+  `${NAME} ours_workers=${v.workers} ours_s=${fmt(oursS, 1)} ref_s=${fmt(refS, 1)} ratio=${
+    fmt(oursS / refS, 2)
+  } ` +
     `ours_peak_gb=${fmt(med(ours, (r) => r.peak_gb), 2)} ref_peak_gb=${
       refs.length ? fmt(med(refs, (r) => r.peak_gb), 2) : "na"
     }`,
@@ -163,7 +170,10 @@ for (const [side, runs] of [["ours", ours], ["ref", refs]] as const) {
     `${k.replaceAll(" ", "_")}=${med(runs, (r) => r.stages[k] ?? NaN).toFixed(1)}`
   );
   const startup = med(runs, (r) => r.wall - r.total_s);
-  console.log(`  ${side} stages_s: ${stages.join(" ")} startup+load=${startup.toFixed(1)}`);
+  const summed = side === "ours" && v.workers !== "1" ? " (summed over the workers)" : "";
+  console.log(
+    `  ${side} stages_s${summed}: ${stages.join(" ")} startup+load=${startup.toFixed(1)}`,
+  );
   const top1 = Object.entries(runs[0].top1).map(([k, x]) => `${k}=${fmt(x ?? NaN, 1)}`);
   console.log(`  ${side} top1 (epochs ${epochs}): ${top1.join(" ")}`);
 }
