@@ -116,7 +116,9 @@ for (const [name, guidance] of Object.entries(methods)) {
   folders[name] = d.imageFolder;
   sheets[name] = d.contactSheet!;
 }
-await scale.denoiser.release();
+// Nothing after this needs the models (measure reads the store): free the codec and the U-Net
+// before the evaluations, whose training sessions are the run's largest memory.
+await scale.release();
 
 // 5. A short hard-label evaluation of each distilled set on the shipped val images.
 const accuracy: Record<string, { mean: number; epochs: number }> = {};
@@ -152,7 +154,6 @@ for (
 ) {
   plots.push(await Deno.readTextFile(`${metrics.artifact}/plots/${shard}_tsne.svg`));
 }
-await scale.release();
 
 // 7. The report.
 const code = formatVersion(await codeVersion());

@@ -1,7 +1,7 @@
 /**
  * The training API: steps lower the loss, gradients plug into optimizers from optim.ts,
- * state round-trips with PyTorch names, dropout is reproducible from the seed, and the
- * mixed and soft-label losses train.
+ * state round-trips with PyTorch names, dropout is reproducible from the seed, the mixed and
+ * soft-label losses train, and freed sessions rebuild with the same numbers.
  */
 import assert from "node:assert/strict";
 import { Trainer } from "../models/train/trainer.ts";
@@ -98,6 +98,31 @@ Deno.test("training with dropout is reproducible from the seed", async () => {
     return losses;
   };
   assert.deepEqual(await run(), await run());
+});
+
+Deno.test("release({ keepTrain }) keeps only the training session at that batch size, and rebuilt sessions give the same numbers", async () => {
+  const kept = make(15), plain = make(15);
+  const full = data(16), partial = data(17, 5);
+  for (const t of [kept, plain]) {
+    await t.step(full);
+    await t.step(partial);
+  }
+  const before = await kept.forward(full.x);
+  assert.deepEqual(kept.sessions.sort(), ["eval:8", "grad:5", "grad:8"]);
+  await kept.release({ keepTrain: 8 });
+  assert.deepEqual(kept.sessions, ["grad:8"]);
+  assert.deepEqual(await kept.forward(full.x), before); // eval:8 rebuilt
+  await kept.release({ keepTrain: 8 });
+  await plain.forward(full.x);
+  await plain.forward(full.x); // the same calls, on sessions never freed
+  for (const t of [kept, plain]) {
+    await t.step(full);
+    await t.step(partial); // grad:5 rebuilt in `kept`
+  }
+  assert.deepEqual(kept.stateDict(), plain.stateDict());
+  await kept.release();
+  assert.deepEqual(kept.sessions, []);
+  await plain.release();
 });
 
 Deno.test("CutMix mixed cross-entropy and soft-label KL losses train", async () => {

@@ -292,7 +292,16 @@ async function trainOne(a: {
         shard: `checkpoint-run-${a.run}`,
         every: a.loop.checkpointEvery,
       },
-      evaluate: () => evaluateTop1(trainer, val, a.loop.evalBatch),
+      evaluate: async () => {
+        // Memory: around a validation only the full-batch training session stays, so the
+        // partial-batch and validation arenas are never held together (Trainer.release).
+        await trainer.release({ keepTrain: p.batchSize });
+        try {
+          return await evaluateTop1(trainer, val, a.loop.evalBatch);
+        } finally {
+          await trainer.release({ keepTrain: p.batchSize });
+        }
+      },
       signal: o.signal,
       onEpoch: (epoch, loss, top1) => o.onEpoch?.({ run: a.run, seed, epoch, loss, top1 }),
       trainEpoch: (e) => {
