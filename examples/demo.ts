@@ -132,6 +132,7 @@ for (const name of Object.keys(methods)) {
     classes,
     model: "convnet",
     seeds: [0],
+    lowMemory: true, // two onnxruntime arenas at a time: the demo stays under 2 GB
     ...(epochs !== undefined ? { epochs } : {}),
   });
   accuracy[name] = { mean: r.mean, epochs: r.protocol.epochs };

@@ -324,6 +324,13 @@ Deno.test("hardLabelEval() writes results with provenance and resumes from its c
   const again: number[] = [];
   await hardLabelEval(store, { ...base, onEpoch: (e) => again.push(e.epoch) });
   assert.deepEqual(again, []);
+  // lowMemory frees and rebuilds sessions around each validation: the same numbers, bit for bit.
+  const low = await hardLabelEval(await Store.open(`${root}/store-low`), {
+    ...base,
+    lowMemory: true,
+  });
+  assert.deepEqual(low.runs[0].history, ref.runs[0].history);
+  assert.equal(low.runs[0].correct, ref.runs[0].correct);
   await Deno.remove(root, { recursive: true });
 });
 
