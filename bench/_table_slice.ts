@@ -30,7 +30,7 @@ import { IMAGE_SIZE } from "../eval/protocols/hard_label_protocol.ts";
 import { listImageFolder } from "../stages/images/image_folder.ts";
 import { writeSafetensors } from "../models/io/safetensors.ts";
 import type { Tensor } from "../models/core/tensor.ts";
-import { runWorkers } from "../eval/tables/workers.ts";
+import { runWorkers, threadsPerWorker } from "../eval/tables/workers.ts";
 import { setDefaultThreads } from "../models/graph/session.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -105,23 +105,14 @@ if (positionals[0] === "prepare") {
   const workers = Number(v.workers);
   let peak = 0;
   if (workers > 1) {
-    const threads = Math.max(1, Math.floor(navigator.hardwareConcurrency / workers));
     const own = ["--data", v.data!, "--val", v.val!, "--model", v.model!];
     if (v.epochs) own.push("--epochs", v.epochs);
     await runWorkers({
       store,
       count: workers,
-      args: () => [
-        "run",
-        "-A",
-        new URL(import.meta.url).pathname,
-        "claim",
-        "--store",
-        v.store!,
-        "--threads",
-        String(threads),
-        ...own,
-      ],
+      script: new URL(import.meta.url).pathname,
+      args: ["claim", "--store", v.store!, ...own],
+      threads: threadsPerWorker(workers),
       write: (line) => {
         const json = line.indexOf("{");
         if (json < 0) return console.error(line);

@@ -21,7 +21,7 @@ import { resolveClasses } from "../stages/images/classes.ts";
 import { parseDecimal } from "../models/core/decimal.ts";
 import { DEFAULT_IMAGENETTE } from "../eval/sanity.ts";
 import { QUICK_EPOCH_DIVISOR, runTable } from "../eval/tables/run_table.ts";
-import { defaultWorkers, runWorkers } from "../eval/tables/workers.ts";
+import { defaultWorkers, runWorkers, threadsPerWorker } from "../eval/tables/workers.ts";
 import { setDefaultThreads } from "../models/graph/session.ts";
 import { TABLES } from "../eval/tables/tables.ts";
 import { measureCost } from "../eval/tables/cost.ts";
@@ -211,7 +211,7 @@ if (workers > 1 && shard.count > 1) usage("--workers and --shard do not go toget
 const threads = v.threads !== undefined
   ? int("threads", v.threads, 1)
   : workers > 1
-  ? Math.max(1, Math.floor(cores / workers))
+  ? threadsPerWorker(workers, cores)
   : undefined;
 setDefaultThreads(threads); // the evaluations' and metrics' sessions too
 if (v.ldm !== undefined && (scale !== "paper" || v.dit !== undefined)) {
@@ -300,24 +300,15 @@ try {
   const store = await Store.open(abs(v.store ?? `.store/reproduce-${scale}`)!);
   if (workers > 1) {
     // Same flags for every worker; each claims whole units, then this process writes the report.
-    const script = new URL(import.meta.url).pathname;
     const rest = stripFlags(Deno.args, ["--workers", "--threads", "--progress"]);
     const progress = v.progress === "auto" ? "lines" : v.progress!;
     console.error(`reproduce: ${workers} workers, ${threads} thread(s) each`);
     await runWorkers({
       store,
       count: workers,
-      args: () => [
-        "run",
-        "-A",
-        script,
-        ...rest,
-        "--claim",
-        "--threads",
-        String(threads),
-        "--progress",
-        progress,
-      ],
+      script: new URL(import.meta.url).pathname,
+      args: [...rest, "--claim", "--progress", progress],
+      threads: threads!,
     });
   }
   report = await runTable(store, table!, {

@@ -319,14 +319,31 @@ async function execute(
         u.classLevel && shard.count > 1 ? ` (classes of shard ${shard.index}/${shard.count})` : ""
       }`,
     );
-    const minimax = u.kind === "sample" && u.recipe.denoiser === "minimax";
-    const t0 = performance.now();
-    const m = minimax ? models.minimax! : models.own;
-    await executeUnit(store, m, u, shard, o.scale, o.profile ?? {});
-    o.profile?.onUnit?.(u, (performance.now() - t0) / 1000);
+    await runUnit(store, models, u, shard, o);
     ran++;
   }
   return { ran, skipped };
+}
+
+/** Runs one unit with the denoiser its recipe asks for, and reports its seconds to the profile. */
+async function runUnit(
+  store: Store,
+  models: { own: TableModels; minimax: TableModels | null },
+  u: Unit,
+  shard: Shard,
+  o: RunTableOptions,
+): Promise<void> {
+  const minimax = u.kind === "sample" && u.recipe.denoiser === "minimax";
+  const t0 = performance.now();
+  await executeUnit(
+    store,
+    minimax ? models.minimax! : models.own,
+    u,
+    shard,
+    o.scale,
+    o.profile ?? {},
+  );
+  o.profile?.onUnit?.(u, (performance.now() - t0) / 1000);
 }
 
 /** The claims folder of a store: one empty file per unit a local worker is running. */
@@ -341,7 +358,7 @@ export async function clearClaims(store: Store): Promise<void> {
   });
 }
 
-/** Claims a unit for this process: false when another worker holds it. */
+/** Claims a unit for this process: its claim file, or null when another worker holds it. */
 async function claimUnit(store: Store, u: Unit): Promise<string | null> {
   await Deno.mkdir(claimsDir(store), { recursive: true });
   const path = `${claimsDir(store)}/${(await sha256Hex(u.id)).slice(0, 32)}`;
@@ -405,17 +422,7 @@ async function executeClaimed(
       // Another worker may have finished it between our check and the claim.
       if (await isComplete(store, u)) continue;
       say(`${k + 1}/${plan.units.length} ${u.kind} ${u.id}`);
-      const minimax = u.kind === "sample" && u.recipe.denoiser === "minimax";
-      const t0 = performance.now();
-      await executeUnit(
-        store,
-        minimax ? models.minimax! : models.own,
-        u,
-        ALL,
-        o.scale,
-        o.profile ?? {},
-      );
-      o.profile?.onUnit?.(u, (performance.now() - t0) / 1000);
+      await runUnit(store, models, u, ALL, o);
       ran++;
     } finally {
       await Deno.remove(claim).catch(() => {});

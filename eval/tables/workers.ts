@@ -21,8 +21,12 @@ export interface WorkersOptions {
   store: Store;
   /** Worker processes. */
   count: number;
-  /** The command of one worker: `Deno.execPath()` arguments (the claim flag included). */
-  args: (index: number) => string[];
+  /** The script every worker runs (`deno run -A <script>`). */
+  script: string;
+  /** Its arguments, the claim flag included (the launcher adds `--threads`). */
+  args: string[];
+  /** onnxruntime threads per op of each worker (see {@link threadsPerWorker}). */
+  threads: number;
   /** Where the workers' lines go, prefixed (default stderr). */
   write?: (line: string) => void;
 }
@@ -30,6 +34,20 @@ export interface WorkersOptions {
 /** Default worker count: 2 at the cpu scale on a machine with at least 2 cores, else 1. */
 export function defaultWorkers(scale: "cpu" | "paper", cores: number): number {
   return scale === "cpu" && cores >= 2 ? 2 : 1;
+}
+
+/**
+ * Threads per op for each of `count` workers: the cores shared out, at least 1.
+ *
+ * @example
+ * ```ts
+ * import { threadsPerWorker } from "./workers.ts";
+ * threadsPerWorker(2, 2); // 1
+ * threadsPerWorker(2, 16); // 8
+ * ```
+ */
+export function threadsPerWorker(count: number, cores = navigator.hardwareConcurrency): number {
+  return Math.max(1, Math.floor(cores / count));
 }
 
 async function pump(
@@ -56,7 +74,9 @@ async function pump(
  * await runWorkers({
  *   store: await Store.open(".store/reproduce-cpu"),
  *   count: 2,
- *   args: () => ["run", "-A", "examples/reproduce.ts", "table1", "--claim", "--threads", "1"],
+ *   script: "examples/reproduce.ts",
+ *   args: ["table1", "--claim"],
+ *   threads: 1,
  * });
  * ```
  */
@@ -66,9 +86,9 @@ export async function runWorkers(o: WorkersOptions): Promise<void> {
   }
   const write = o.write ?? ((line: string) => console.error(line));
   await clearClaims(o.store);
-  const children = Array.from({ length: o.count }, (_, i) =>
+  const children = Array.from({ length: o.count }, () =>
     new Deno.Command(Deno.execPath(), {
-      args: o.args(i),
+      args: ["run", "-A", o.script, ...o.args, "--threads", String(o.threads)],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
