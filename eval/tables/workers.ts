@@ -6,9 +6,8 @@
  * leaves writing the report to its caller.
  *
  * Why processes and not more threads: on 2 AMD EPYC (Zen 4) cores, two single-threaded
- * ConvNet-4 training steps run side by side in 1.45-1.50 s each where one two-threaded step takes
- * 1.02 s (1.35x the throughput); validation forwards gain 1.3x, the U-Net's sampling steps 1.2x
- * (README "Whole experiments").
+ * ConvNet-4 processes side by side train 1.15x and validate 1.31x as much as one process on two
+ * threads (`tools/threads_timing.ts`, README "Whole experiments").
  *
  * @module
  */
