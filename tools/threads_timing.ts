@@ -17,7 +17,7 @@ import { Trainer } from "../models/train/trainer.ts";
 import { SGD } from "../models/train/optim.ts";
 import { Rng } from "../models/core/random.ts";
 import { convLowering } from "../models/graph/ops/conv.ts";
-import { sha256Hex } from "../models/core/hash.ts";
+import { sha256Bytes } from "../models/core/hash.ts";
 import { buildClassifier } from "../eval/classifiers/zoo.ts";
 import { stepGroups } from "../eval/protocols/fit.ts";
 
@@ -69,11 +69,11 @@ async function side(threads: number) {
     return median(ms);
   };
   const stepMs = await time(step);
-  let logits = new Float32Array();
+  let logits: Float32Array = new Float32Array();
   const forwardMs = await time(async () => logits = await t.forward(x100));
   await t.release();
-  const hash = await sha256Hex(new Uint8Array(Float64Array.from(losses).buffer)) +
-    await sha256Hex(new Uint8Array(logits.buffer));
+  const hash = sha256Bytes(new Uint8Array(Float64Array.from(losses).buffer)) +
+    sha256Bytes(new Uint8Array(logits.buffer, logits.byteOffset, logits.byteLength));
   return { stepMs, forwardMs, hash };
 }
 
